@@ -1,0 +1,897 @@
+//! GCP Cloud Audit Logs: a LogEntry carrying an AuditLog `protoPayload` (admin activity, data access, system
+//! event and policy-denied logs, including GKE's Kubernetes audit entries), as exported to Pub/Sub, sinks,
+//! Eventarc or copied by hand into rule tests.
+//!
+//! Producers disagree on key casing (`insertid`, `callerIP`), rename `@type` (`at_sign_type`, `at_type`),
+//! trim entries down to `protoPayload` and `resource`, and sometimes nest `timestamp`/`resource` inside the
+//! payload; every lookup here is lenient about all of that. The caller has already unwrapped Pub/Sub push
+//! and CloudEvents envelopes.
+
+use serde_json::Value;
+use vigil_schemas::event::truncate_to_micros;
+use vigil_schemas::{
+    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Identity, IdentityKind, Outcome,
+    OutcomeStatus, Provider, Resource, SourceEndpoint,
+};
+
+use crate::json::{embedded_object, first_text, get_ci, lenient_bool, parse_time, path, scalar_text, text};
+use crate::record::{RecordContext, RecordError, RecordResult};
+
+const FORMAT: &str = "gcp_audit";
+const AUDIT_LOG_TYPE: &str = "type.googleapis.com/google.cloud.audit.AuditLog";
+
+/// The record format when `record` is a GCP LogEntry carrying an AuditLog, else None.
+///
+/// A LogEntry is recognised by its `protoPayload` (any casing) typed as an AuditLog, or, for rule-test
+/// samples without the type, a payload naming a `methodName` or `serviceName`. A LogEntry of a
+/// `cloudaudit.googleapis.com` log stripped of its payload is claimed too, so `normalize` can refuse it
+/// with a precise reason instead of it being dropped as unrecognised.
+pub(crate) fn classify(record: &Value) -> Option<&'static str> {
+    let obj = record.as_object()?;
+    if obj.keys().any(|k| k.eq_ignore_ascii_case("eventVersion")) {
+        return None; // CloudTrail
+    }
+    if let Some(payload) = proto_payload(record) {
+        let typed = ["@type", "at_sign_type", "at_type"]
+            .iter()
+            .any(|k| text(&payload, &[k]).as_deref() == Some(AUDIT_LOG_TYPE));
+        let audit_like = ["methodName", "serviceName", "authenticationInfo", "authorizationInfo"]
+            .iter()
+            .any(|k| get_ci(&payload, k).is_some());
+        return (typed || audit_like).then_some(FORMAT);
+    }
+    let log_name = text(record, &["logName"])?;
+    (log_name.contains("cloudaudit.googleapis.com") && get_ci(record, "resource").is_some()).then_some(FORMAT)
+}
+
+/// Normalizes one GCP LogEntry that `classify` recognised as `format`.
+pub(crate) fn normalize(record: &Value, format: &'static str, ctx: &RecordContext<'_>) -> RecordResult {
+    let Some(payload) = proto_payload(record) else {
+        return Err(RecordError::not_an_event("GCP audit LogEntry without a protoPayload (nothing says who did what)"));
+    };
+    // Hand-made samples sometimes put LogEntry fields inside the payload: read the entry, then the payload.
+    let entry = |keys: &[&str]| path(record, keys).or_else(|| path(&payload, keys));
+    let authz: Vec<&Value> = path(&payload, &["authorizationInfo"])
+        .and_then(Value::as_array)
+        .map(|a| a.iter().filter(|v| v.is_object()).collect())
+        .unwrap_or_default();
+    let checked = authz.iter().find_map(|a| text(a, &["permission"]));
+    // Trimmed samples may lack `methodName`; the permission checked still says what was attempted.
+    let method = first_text(&payload, &[&["methodName"], &["metadata", "methodName"]])
+        .or_else(|| text(record, &["resource", "labels", "method"]))
+        .or_else(|| checked.clone());
+    let Some(method) = method else {
+        return Err(RecordError::missing(Provider::Gcp, "protoPayload.methodName"));
+    };
+    let service = first_text(&payload, &[&["serviceName"], &["metadata", "serviceName"]])
+        .or_else(|| text(record, &["resource", "labels", "service"]))
+        .unwrap_or_else(|| service_from_method(&method));
+
+    let event_time = [&["timestamp"][..], &["receiveTimestamp"]]
+        .iter()
+        .find_map(|k| entry(k).and_then(parse_time))
+        .or_else(|| path(&payload, &["requestMetadata", "requestAttributes", "time"]).and_then(parse_time))
+        .map(truncate_to_micros)
+        .ok_or_else(|| RecordError::missing(Provider::Gcp, "timestamp"))?;
+
+    let event_id = text(record, &["insertId"]).unwrap_or_else(|| ctx.content_id(record));
+    let log_name = text(record, &["logName"]).unwrap_or_default();
+    let log_kind = log_kind(&log_name);
+    let resource_name = first_text(&payload, &[&["resourceName"], &["metadata", "resourceName"]]);
+    let resource_type = entry(&["resource", "type"]).and_then(scalar_text);
+
+    // GKE records the Kubernetes method as the "permission"; its IAM name is derived instead.
+    let permission = checked
+        .filter(|p| !p.starts_with("io.k8s."))
+        .unwrap_or_else(|| derive_permission(&service, &method, resource_name.as_deref()));
+    let category = category(&method, &permission);
+    let class = if is_login(&method) { EventClass::Authentication } else { EventClass::ApiActivity };
+
+    let request_metadata = path(&payload, &["requestMetadata"]).or_else(|| path(&payload, &["metadata", "requestMetadata"]));
+    let source = request_metadata
+        .and_then(|m| text(m, &["callerIp"]))
+        .map(|ip| SourceEndpoint::from_raw(&ip))
+        .unwrap_or_default();
+    let user_agent = request_metadata.and_then(|m| text(m, &["callerSuppliedUserAgent"]));
+
+    let labels = |k: &str| entry(&["resource", "labels", k]).and_then(scalar_text);
+    let account_id = labels("project_id")
+        .or_else(|| parent_id(&log_name, "projects"))
+        .or_else(|| resource_name.as_deref().and_then(|r| parent_id(r, "projects")))
+        .filter(|p| p != "-" && p != "_");
+    let tenant_id = parent_id(&log_name, "organizations")
+        .or_else(|| resource_name.as_deref().and_then(|r| parent_id(r, "organizations")));
+    let region = labels("location")
+        .or_else(|| labels("zone"))
+        .or_else(|| labels("region"))
+        .or_else(|| path(&payload, &["resourceLocation", "currentLocations"]).and_then(|l| l.get(0)).and_then(scalar_text));
+
+    Ok(Event {
+        event_id,
+        event_time,
+        ingest_time: ctx.ingest_time,
+        provider: Provider::Gcp,
+        class,
+        account_id,
+        tenant_id,
+        region,
+        identity: identity(&payload),
+        action: Action { service, operation: method, permission, category },
+        resources: resources(&payload, resource_name.as_deref(), resource_type.as_deref(), &authz),
+        source,
+        user_agent,
+        outcome: outcome(&payload, log_kind, &authz),
+        raw_ref: ctx.raw_ref(format),
+    })
+}
+
+/// The `protoPayload`, whatever its casing, also when a producer serialized it as a JSON string.
+fn proto_payload(record: &Value) -> Option<Value> {
+    get_ci(record, "protoPayload").and_then(embedded_object)
+}
+
+/// `activity`, `data_access`, `system_event`, `policy`... from `.../logs/cloudaudit.googleapis.com%2F<kind>`.
+fn log_kind(log_name: &str) -> &str {
+    let tail = log_name.rsplit('/').next().unwrap_or_default();
+    let tail = match tail.rfind("%2F").or_else(|| tail.rfind("%2f")) {
+        Some(i) => &tail[i + 3..],
+        None => tail,
+    };
+    if log_name.contains("cloudaudit.googleapis.com") { tail } else { "" }
+}
+
+/// The id after `<collection>/` when `name` starts with it (`projects/p1/logs/...` → `p1`).
+fn parent_id(name: &str, collection: &str) -> Option<String> {
+    // Full resource names (`//iam.googleapis.com/projects/...`) start with the service host.
+    let name = match name.strip_prefix("//") {
+        Some(full) => full.split_once('/').map_or("", |(_, rest)| rest),
+        None => name.trim_start_matches('/'),
+    };
+    let rest = name.strip_prefix(collection)?.strip_prefix('/')?;
+    let id = rest.split('/').next().unwrap_or_default().trim();
+    (!id.is_empty()).then(|| id.to_string())
+}
+
+/// The identity-key rules of `vigil_schemas::identity` for GCP.
+fn identity(payload: &Value) -> Identity {
+    let auth = path(payload, &["authenticationInfo"]).filter(|a| a.is_object());
+    let get = |k: &str| auth.and_then(|a| text(a, &[k]));
+    let email = get("principalEmail");
+    let subject = get("principalSubject");
+    let mut id = match (&email, &subject) {
+        (Some(email), _) => {
+            let lower = email.to_ascii_lowercase();
+            let mut id = Identity::new(format!("gcp:{lower}"), email_kind(&lower));
+            id.display_name = Some(email.clone());
+            id
+        }
+        (None, Some(subject)) => {
+            let mut id = Identity::new(format!("gcp:{subject}"), IdentityKind::Federated);
+            id.display_name = Some(subject.clone());
+            id
+        }
+        (None, None) => {
+            let mut id = Identity::new("anonymous:gcp", IdentityKind::Anonymous);
+            // GKE names unauthenticated callers only in `authoritySelector` ("system:anonymous").
+            id.display_name = get("authoritySelector");
+            id
+        }
+    };
+    id.credential_id = get("serviceAccountKeyName");
+    if let Some(client) = auth.and_then(|a| text(a, &["oauthInfo", "oauthClientId"])) {
+        id.credential_id.get_or_insert(client);
+    }
+    // Ordered as GCP records it: the original authority first, then each service account delegated through.
+    let delegations = auth.and_then(|a| path(a, &["serviceAccountDelegationInfo"])).and_then(Value::as_array);
+    for link in delegations.into_iter().flatten() {
+        let principal = text(link, &["firstPartyPrincipal", "principalEmail"])
+            .map(|e| format!("gcp:{}", e.to_ascii_lowercase()))
+            .or_else(|| {
+                let third = path(link, &["thirdPartyPrincipal"])?;
+                first_text(third, &[&["principalEmail"], &["thirdPartyClaims", "email"], &["thirdPartyClaims", "sub"]])
+                    .map(|p| format!("gcp:{p}"))
+            });
+        if let Some(principal) = principal {
+            id.chain.push(ChainLink { relation: ChainRelation::DelegatedBy, principal });
+        }
+    }
+    id
+}
+
+/// Kind of a lower-cased `principalEmail`. Beyond the schema table (`*.gserviceaccount.com` service account,
+/// `system:*` provider service, else human): GKE's `system:anonymous` is an unauthenticated caller, and
+/// `system:serviceaccount:<ns>:<name>` outside `kube-system` is a customer workload's Kubernetes service
+/// account, not a GKE component; `system@google.com` is Google itself (system events).
+fn email_kind(email: &str) -> IdentityKind {
+    if email.ends_with("gserviceaccount.com") {
+        IdentityKind::ServiceAccount
+    } else if email == "system:anonymous" {
+        IdentityKind::Anonymous
+    } else if let Some(sa) = email.strip_prefix("system:serviceaccount:") {
+        if sa.starts_with("kube-system:") { IdentityKind::ProviderService } else { IdentityKind::ServiceAccount }
+    } else if email.starts_with("system:") || email == "system@google.com" {
+        IdentityKind::ProviderService
+    } else {
+        IdentityKind::HumanUser
+    }
+}
+
+/// gRPC status names, indexed by code.
+const GRPC_CODES: [&str; 17] = [
+    "OK",
+    "CANCELLED",
+    "UNKNOWN",
+    "INVALID_ARGUMENT",
+    "DEADLINE_EXCEEDED",
+    "NOT_FOUND",
+    "ALREADY_EXISTS",
+    "PERMISSION_DENIED",
+    "RESOURCE_EXHAUSTED",
+    "FAILED_PRECONDITION",
+    "ABORTED",
+    "OUT_OF_RANGE",
+    "UNIMPLEMENTED",
+    "INTERNAL",
+    "UNAVAILABLE",
+    "DATA_LOSS",
+    "UNAUTHENTICATED",
+];
+
+/// Failure when `status.code` is non-zero, the log is the policy-denied log, an authorization check was
+/// not granted, or a GKE response is a Kubernetes `Status` failure (HTTP code ≥ 400).
+fn outcome(payload: &Value, log_kind: &str, authz: &[&Value]) -> Outcome {
+    let message = text(payload, &["status", "message"]);
+    let code = path(payload, &["status", "code"]).and_then(scalar_text).filter(|c| c != "0" && c != "OK");
+    if let Some(code) = code {
+        let name = code.parse::<usize>().ok().and_then(|n| GRPC_CODES.get(n)).map(|s| s.to_string());
+        return failure(name.unwrap_or(code), message);
+    }
+    if log_kind.eq_ignore_ascii_case("policy") {
+        return failure("PERMISSION_DENIED".into(), message);
+    }
+    if authz.iter().any(|a| path(a, &["granted"]).and_then(lenient_bool) == Some(false)) {
+        let denied = authz.iter().find(|a| path(a, &["granted"]).and_then(lenient_bool) == Some(false));
+        let what = denied.and_then(|a| text(a, &["permission"])).map(|p| format!("permission {p} not granted"));
+        return failure("PERMISSION_DENIED".into(), message.or(what));
+    }
+    let response = path(payload, &["response"]);
+    let http = response.and_then(|r| first_text(r, &[&["code"], &["error", "code"]])).and_then(|c| c.parse::<u16>().ok());
+    let k8s_failed = response.and_then(|r| text(r, &["status"])).is_some_and(|s| s.eq_ignore_ascii_case("failure"));
+    if http.is_some_and(|c| c >= 400) || k8s_failed {
+        let reason = response.and_then(|r| first_text(r, &[&["reason"], &["error", "status"]]));
+        let code = reason.or(http.map(|c| c.to_string())).unwrap_or_else(|| "Failure".into());
+        let msg = response.and_then(|r| first_text(r, &[&["message"], &["error", "message"]]));
+        return failure(code, message.or(msg));
+    }
+    Outcome::success()
+}
+
+fn failure(code: String, message: Option<String>) -> Outcome {
+    Outcome { status: OutcomeStatus::Failure, error_code: Some(code), error_message: message }
+}
+
+/// `resourceName` (kind from `resource.type`), then authorization and delegation targets not already listed.
+fn resources(payload: &Value, name: Option<&str>, kind: Option<&str>, authz: &[&Value]) -> Vec<Resource> {
+    let mut out: Vec<Resource> = Vec::new();
+    let mut push = |id: String, kind: Option<String>| {
+        if !out.iter().any(|r| r.id == id) {
+            let name = id.trim_end_matches('/').rsplit('/').next().filter(|n| !n.is_empty()).map(str::to_string);
+            out.push(Resource { id, kind, name });
+        }
+    };
+    if let Some(name) = name {
+        push(name.to_string(), kind.map(str::to_string));
+    }
+    for a in authz {
+        if let Some(r) = text(a, &["resource"]) {
+            let kind = text(a, &["resourceAttributes", "type"]);
+            push(r, kind);
+        }
+    }
+    // Service accounts a token was minted for (iamcredentials `GenerateAccessToken`, `SignJwt`...).
+    let chain = path(payload, &["metadata", "identityDelegationChain"]).and_then(Value::as_array);
+    for sa in chain.into_iter().flatten().filter_map(scalar_text) {
+        push(sa, Some("service_account".into()));
+    }
+    out
+}
+
+fn is_login(method: &str) -> bool {
+    method.starts_with("google.login.") || method.contains("LoginService")
+}
+
+/// The service's short name as IAM permissions spell it (`iam.googleapis.com` → `iam`).
+fn short_service(service: &str) -> String {
+    let short = service.trim().trim_end_matches(".googleapis.com").trim_end_matches(".com");
+    match short {
+        "k8s.io" => "container",
+        "cloudresourcemanager" => "resourcemanager",
+        "iamcredentials" => "iam",
+        "sqladmin" => "cloudsql",
+        other => other,
+    }
+    .to_string()
+}
+
+/// `google.pubsub.v1.Publisher.CreateTopic` → `pubsub.googleapis.com` when the payload names no service.
+fn service_from_method(method: &str) -> String {
+    let mut parts = method.split('.').filter(|p| !is_version(p) && *p != "google" && *p != "cloud");
+    match parts.next() {
+        Some("io") => "k8s.io".to_string(),
+        Some(svc) if method.contains('.') && svc.starts_with(|c: char| c.is_ascii_lowercase()) => {
+            format!("{svc}.googleapis.com")
+        }
+        _ => "unknown".to_string(),
+    }
+}
+
+fn is_version(seg: &str) -> bool {
+    let Some(rest) = seg.strip_prefix('v') else { return seg == "beta" || seg == "alpha" };
+    rest.starts_with(|c: char| c.is_ascii_digit()) && rest.chars().all(|c| c.is_ascii_alphanumeric())
+}
+
+/// Best-effort IAM-style permission when no `authorizationInfo[].permission` says which was checked:
+/// - GKE `io.k8s.<group>.<version>.<resource>[.<subresource>].<verb>` → `container.<resource>.<verb>`
+///   (`container.pods.exec` for a subresource create, as GKE's IAM names it);
+/// - token minting (`GenerateAccessToken`, `SignBlob`, `SignJwt`...) → the `iam.serviceAccounts.*` permission;
+/// - REST-style `[v1|beta.]<svc>.<collection>.<verb>` → `<svc>.<collection>.<verb>` (`insert` → `create`,
+///   `patch` → `update`, `aggregatedList` → `list`);
+/// - gRPC-style `…Service.VerbNoun` → `<svc>.<nouns>.<verb>` (`CreateServiceAccountKey` →
+///   `iam.serviceAccountKeys.create`); `*IamPolicy`/nounless verbs take the collection of `resourceName`.
+fn derive_permission(service: &str, method: &str, resource_name: Option<&str>) -> String {
+    let svc = short_service(service);
+    if let Some(rest) = method.strip_prefix("io.k8s.") {
+        let segs: Vec<&str> = rest.split('.').collect();
+        let after_version = segs.iter().position(|s| is_version(s)).map_or(&segs[..], |i| &segs[i + 1..]);
+        return match after_version {
+            [res, sub, verb] if *verb == "create" => format!("container.{res}.{sub}"),
+            segs => format!("container.{}", segs.join(".")),
+        };
+    }
+    let last = method.rsplit('.').next().unwrap_or(method);
+    let token_permission = match last.to_ascii_lowercase().as_str() {
+        "generateaccesstoken" => Some("getAccessToken"),
+        "generateidtoken" => Some("getOpenIdToken"),
+        "signblob" => Some("signBlob"),
+        "signjwt" => Some("signJwt"),
+        _ => None,
+    };
+    if let Some(p) = token_permission {
+        return format!("iam.serviceAccounts.{p}");
+    }
+    let collection = resource_name.and_then(collection_of);
+    let segs: Vec<&str> = method.split('.').filter(|s| !is_version(s)).skip_while(|s| *s == "google").collect();
+    if let [.., coll, verb] = segs[..] {
+        let lower = |s: &str| s.starts_with(|c: char| c.is_ascii_lowercase());
+        if segs.len() >= 3 && lower(coll) && lower(verb) {
+            return format!("{svc}.{coll}.{}", rest_verb(verb));
+        }
+    }
+    let (verb, noun) = split_verb(last);
+    if noun.is_empty() || noun.eq_ignore_ascii_case("IamPolicy") || noun.eq_ignore_ascii_case("IamPermissions") {
+        let verb = if noun.is_empty() { rest_verb(&verb) } else { format!("{verb}{noun}") };
+        return match collection {
+            Some(c) => format!("{svc}.{c}.{verb}"),
+            None => format!("{svc}.{verb}"),
+        };
+    }
+    format!("{svc}.{}.{}", plural(&lower_first(&noun)), rest_verb(&verb))
+}
+
+fn rest_verb(verb: &str) -> String {
+    match verb {
+        "insert" => "create".into(),
+        "patch" => "update".into(),
+        "aggregatedList" => "list".into(),
+        v => v.to_string(),
+    }
+}
+
+/// `CreateServiceAccountKey` / `addGroupMember` → (`create`, `ServiceAccountKey`) / (`add`, `GroupMember`).
+fn split_verb(method: &str) -> (String, String) {
+    let cut = method.char_indices().skip(1).find(|(_, c)| c.is_ascii_uppercase()).map_or(method.len(), |(i, _)| i);
+    (method[..cut].to_ascii_lowercase(), method[cut..].to_string())
+}
+
+fn lower_first(s: &str) -> String {
+    let mut chars = s.chars();
+    chars.next().map(|c| c.to_ascii_lowercase().to_string() + chars.as_str()).unwrap_or_default()
+}
+
+fn plural(noun: &str) -> String {
+    if noun.ends_with("ss") || noun.ends_with('x') || noun.ends_with("ch") || noun.ends_with("sh") {
+        format!("{noun}es")
+    } else if noun.ends_with('s') {
+        noun.to_string() // already plural: `ListServiceAccounts`
+    } else if noun.ends_with('y') && !noun.ends_with("ey") && !noun.ends_with("ay") && !noun.ends_with("oy") {
+        format!("{}ies", &noun[..noun.len() - 1])
+    } else {
+        format!("{noun}s")
+    }
+}
+
+/// The collection the named resource sits in: `projects/p/serviceAccounts/sa` → `serviceAccounts`.
+fn collection_of(resource_name: &str) -> Option<String> {
+    let segs: Vec<&str> = resource_name.trim_start_matches('/').split('/').filter(|s| !s.is_empty()).collect();
+    let i = if segs.len() % 2 == 0 { segs.len().checked_sub(2)? } else { segs.len().checked_sub(1)? };
+    segs.get(i).filter(|s| s.starts_with(|c: char| c.is_ascii_lowercase())).map(|s| s.to_string())
+}
+
+/// Nouns whose change grants, revokes or mints access: IAM policies, roles and bindings (IAM and Kubernetes
+/// RBAC), credentials (service account keys, API keys, HMAC keys, short-lived tokens and signatures),
+/// privileged group membership, and federation trust (workload/workforce pools, SSO profiles).
+const ACCESS_NOUNS: [&str; 17] = [
+    "iampolicy",
+    "iampermissions",
+    "role",
+    "rolebinding",
+    "ownershipinvite",
+    "ssoprofile",
+    "serviceaccountkey",
+    "accesstoken",
+    "idtoken",
+    "openidtoken",
+    "signblob",
+    "signjwt",
+    "apikey",
+    "hmackey",
+    "groupmember",
+    "workloadidentitypool",
+    "workforcepool",
+];
+
+/// The category of the method's verb; a method that names no known verb (`InsertJob` deleting a table
+/// aside, `Encrypt`, `jobcompleted`) takes the verb of the permission checked.
+fn category(method: &str, permission: &str) -> ActionCategory {
+    match method_category(method, permission) {
+        ActionCategory::Other => method_category(permission, permission),
+        category => category,
+    }
+}
+
+fn method_category(method: &str, permission: &str) -> ActionCategory {
+    if is_login(method) {
+        return ActionCategory::Login;
+    }
+    // The verb is the method's last word (k8s and REST style) or the first word of a gRPC `VerbNoun`.
+    let last = method.rsplit('.').next().unwrap_or(method);
+    let perm_verb = permission.rsplit('.').next().unwrap_or(permission);
+    let (grpc_verb, _) = split_verb(last);
+    let verb = if last.starts_with(|c: char| c.is_ascii_uppercase()) { grpc_verb } else { last.to_ascii_lowercase() };
+    let verb = verb.to_ascii_lowercase();
+    let reads = ["get", "list", "search", "aggregatedlist", "watch", "describe", "check", "test", "lookup"];
+    let is_read = reads.iter().any(|r| verb.starts_with(r) && !verb.starts_with("getaccesstoken"));
+    let haystack = format!("{} {}", method.to_ascii_lowercase(), permission.to_ascii_lowercase());
+    let access = ACCESS_NOUNS.iter().any(|n| haystack.contains(n))
+        || (haystack.contains("apikeys.") && !is_read);
+    let minting = ["generateaccesstoken", "generateidtoken", "signblob", "signjwt", "getaccesstoken", "getopenidtoken"];
+    if minting.iter().any(|m| haystack.contains(m)) || (access && !is_read && !perm_verb.starts_with("use")) {
+        return ActionCategory::PermissionChange;
+    }
+    match verb.as_str() {
+        v if v.starts_with("list") || v.starts_with("search") || v == "aggregatedlist" => ActionCategory::List,
+        v if is_read && !v.is_empty() => ActionCategory::Read,
+        "delete" | "deletecollection" | "remove" | "destroy" | "erase" | "purge" => ActionCategory::Delete,
+        "create" | "insert" | "update" | "patch" | "set" | "add" | "enable" | "disable" | "start" | "stop"
+        | "reset" | "resize" | "move" | "undelete" | "restore" | "rewrite" | "copy" | "compose" | "assign"
+        | "upload" | "import" | "deploy" | "rotate" | "attach" | "detach" | "apply" | "replace" => ActionCategory::Write,
+        v if v.starts_with("set") || v.starts_with("update") || v.starts_with("create") => ActionCategory::Write,
+        v if v.starts_with("delete") || v.starts_with("remove") => ActionCategory::Delete,
+        _ => ActionCategory::Other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{TimeZone, Utc};
+    use serde_json::json;
+
+    fn ctx() -> RecordContext<'static> {
+        RecordContext {
+            source: "test",
+            byte_offset: 0,
+            record_index: 0,
+            envelope: None,
+            ingest_time: Utc.with_ymd_and_hms(2024, 1, 1, 0, 0, 0).single().unwrap_or_default(),
+            raw: None,
+        }
+    }
+
+    fn run(record: &Value) -> RecordResult {
+        let format = classify(record).ok_or_else(|| RecordError::not_an_event("not classified"))?;
+        normalize(record, format, &ctx())
+    }
+
+    fn event(record: &Value) -> Event {
+        match run(record) {
+            Ok(e) => e,
+            Err(e) => panic!("refused: {e}"),
+        }
+    }
+
+    #[test]
+    fn admin_activity_success() {
+        let e = event(&json!({
+            "insertId": "abc123",
+            "logName": "projects/prod-1/logs/cloudaudit.googleapis.com%2Factivity",
+            "timestamp": "2024-03-01T10:00:00.123456789Z",
+            "receiveTimestamp": "2024-03-01T10:00:01Z",
+            "resource": {"type": "service_account", "labels": {"project_id": "prod-1"}},
+            "protoPayload": {
+                "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                "serviceName": "iam.googleapis.com",
+                "methodName": "google.iam.admin.v1.CreateServiceAccountKey",
+                "authenticationInfo": {"principalEmail": "Alice@Example.com"},
+                "authorizationInfo": [{"permission": "iam.serviceAccountKeys.create", "granted": true,
+                    "resource": "projects/-/serviceAccounts/123"}],
+                "requestMetadata": {"callerIp": "203.0.113.9", "callerSuppliedUserAgent": " gcloud/1.0 "},
+                "resourceName": "projects/-/serviceAccounts/123/keys/k1",
+                "status": {}
+            }
+        }));
+        assert_eq!(e.event_id, "abc123");
+        assert_eq!(e.event_time.to_rfc3339(), "2024-03-01T10:00:00.123456+00:00");
+        assert_eq!(e.provider, Provider::Gcp);
+        assert_eq!(e.class, EventClass::ApiActivity);
+        assert_eq!(e.account_id.as_deref(), Some("prod-1"));
+        assert_eq!(e.identity.key, "gcp:alice@example.com");
+        assert_eq!(e.identity.kind, IdentityKind::HumanUser);
+        assert_eq!(e.identity.display_name.as_deref(), Some("Alice@Example.com"));
+        assert_eq!(e.action.service, "iam.googleapis.com");
+        assert_eq!(e.action.operation, "google.iam.admin.v1.CreateServiceAccountKey");
+        assert_eq!(e.action.permission, "iam.serviceAccountKeys.create");
+        assert_eq!(e.action.category, ActionCategory::PermissionChange);
+        assert_eq!(e.source.ip.map(|i| i.to_string()).as_deref(), Some("203.0.113.9"));
+        assert_eq!(e.user_agent.as_deref(), Some("gcloud/1.0"));
+        assert_eq!(e.outcome, Outcome::success());
+        assert_eq!(e.resources.len(), 2);
+        assert_eq!(e.resources[0].kind.as_deref(), Some("service_account"));
+        assert_eq!(e.resources[0].name.as_deref(), Some("k1"));
+        assert_eq!(e.resources[1].id, "projects/-/serviceAccounts/123");
+        assert_eq!(e.raw_ref.format, "gcp_audit");
+    }
+
+    #[test]
+    fn data_access_with_lower_cased_keys() {
+        let e = event(&json!({
+            "insertid": "low-1",
+            "logname": "projects/p2/logs/cloudaudit.googleapis.com/data_access",
+            "receivetimestamp": "2023-05-23 19:27:44.037",
+            "resource": {"type": "gcs_bucket", "labels": {"location": "us-east1"}},
+            "protopayload": {
+                "at_sign_type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                "servicename": "storage.googleapis.com",
+                "methodname": "storage.objects.list",
+                "authenticationinfo": {"principalemail": "bot@p2.iam.gserviceaccount.com"},
+                "requestmetadata": {"callerIP": "10.1.2.3"},
+                "resourcename": "projects/_/buckets/b1"
+            }
+        }));
+        assert_eq!(e.event_id, "low-1");
+        assert_eq!(e.event_time.to_rfc3339(), "2023-05-23T19:27:44.037+00:00");
+        assert_eq!(e.account_id.as_deref(), Some("p2"));
+        assert_eq!(e.region.as_deref(), Some("us-east1"));
+        assert_eq!(e.identity.key, "gcp:bot@p2.iam.gserviceaccount.com");
+        assert_eq!(e.identity.kind, IdentityKind::ServiceAccount);
+        assert_eq!(e.action.permission, "storage.objects.list");
+        assert_eq!(e.action.category, ActionCategory::List);
+        assert_eq!(e.source.raw.as_deref(), Some("10.1.2.3"));
+    }
+
+    #[test]
+    fn policy_denied_is_a_failure() {
+        let e = event(&json!({
+            "insertId": "pd",
+            "logName": "organizations/4455/logs/cloudaudit.googleapis.com%2Fpolicy",
+            "timestamp": "2023-03-09T16:28:40.890430163Z",
+            "protoPayload": {
+                "serviceName": "storage.googleapis.com",
+                "methodName": "google.storage.objects.get",
+                "authenticationInfo": {"principalEmail": "eve@corp.io"},
+                "resourceName": "projects/_/buckets/secret/objects/a.txt",
+                "status": {"message": "Request is prohibited by organization's policy."}
+            }
+        }));
+        assert_eq!(e.tenant_id.as_deref(), Some("4455"));
+        assert_eq!(e.account_id, None);
+        assert_eq!(e.outcome.status, OutcomeStatus::Failure);
+        assert_eq!(e.outcome.error_code.as_deref(), Some("PERMISSION_DENIED"));
+        assert_eq!(e.outcome.error_message.as_deref(), Some("Request is prohibited by organization's policy."));
+        assert_eq!(e.action.permission, "storage.objects.get");
+        assert_eq!(e.action.category, ActionCategory::Read);
+
+        let coded = event(&json!({
+            "timestamp": "2023-03-09T16:28:40Z",
+            "protoPayload": {"serviceName": "compute.googleapis.com", "methodName": "v1.compute.instances.delete",
+                "authenticationInfo": {"principalEmail": "a@b.c"}, "status": {"code": 5, "message": "gone"}}
+        }));
+        assert_eq!(coded.outcome.error_code.as_deref(), Some("NOT_FOUND"));
+        assert_eq!(coded.outcome.error_message.as_deref(), Some("gone"));
+        assert_eq!(coded.action.category, ActionCategory::Delete);
+        assert!(coded.event_id.starts_with("sha256:"));
+
+        let ungranted = event(&json!({
+            "timestamp": "2024-01-19T13:47:18Z",
+            "protoPayload": {"serviceName": "iam.googleapis.com", "methodName": "google.iam.admin.v1.CreateRole",
+                "authenticationInfo": {"principalEmail": "a@b.c"},
+                "authorizationInfo": [{"permission": "iam.roles.create", "granted": "false"}]}
+        }));
+        assert_eq!(ungranted.outcome.status, OutcomeStatus::Failure);
+        assert_eq!(ungranted.outcome.error_message.as_deref(), Some("permission iam.roles.create not granted"));
+        assert_eq!(ungranted.action.category, ActionCategory::PermissionChange);
+
+        let k8s = event(&json!({
+            "timestamp": "2024-01-19T13:47:18Z",
+            "protoPayload": {"serviceName": "k8s.io", "methodName": "io.k8s.core.v1.pods.create",
+                "authenticationInfo": {"principalEmail": "dev@corp.io"},
+                "response": {"kind": "Status", "code": 403, "reason": "Forbidden", "message": "pods is forbidden"}}
+        }));
+        assert_eq!(k8s.outcome.error_code.as_deref(), Some("Forbidden"));
+        assert_eq!(k8s.outcome.error_message.as_deref(), Some("pods is forbidden"));
+    }
+
+    #[test]
+    fn service_account_delegation_becomes_the_chain() {
+        let e = event(&json!({
+            "insertId": "d1",
+            "timestamp": "2024-04-26T20:10:09Z",
+            "resource": {"type": "gce_instance", "labels": {"zone": "us-central1-b", "project_id": "fake"}},
+            "protoPayload": {
+                "@type": "type.googleapis.com/google.cloud.audit.AuditLog",
+                "serviceName": "compute.googleapis.com",
+                "methodName": "beta.compute.instances.insert",
+                "authenticationInfo": {
+                    "principalEmail": "deployer@fake.iam.gserviceaccount.com",
+                    "serviceAccountKeyName": "//iam.googleapis.com/projects/fake/serviceAccounts/deployer/keys/42",
+                    "serviceAccountDelegationInfo": [
+                        {"firstPartyPrincipal": {"principalEmail": "Alice@Corp.io"}},
+                        {"firstPartyPrincipal": {"principalEmail": "middle@fake.iam.gserviceaccount.com"}},
+                        {}
+                    ]
+                },
+                "requestMetadata": {"callerIp": "gce-internal-ip"}
+            }
+        }));
+        assert_eq!(e.identity.key, "gcp:deployer@fake.iam.gserviceaccount.com");
+        assert_eq!(e.identity.kind, IdentityKind::ServiceAccount);
+        assert_eq!(
+            e.identity.credential_id.as_deref(),
+            Some("//iam.googleapis.com/projects/fake/serviceAccounts/deployer/keys/42")
+        );
+        let chain: Vec<(ChainRelation, &str)> =
+            e.identity.chain.iter().map(|l| (l.relation, l.principal.as_str())).collect();
+        assert_eq!(
+            chain,
+            vec![
+                (ChainRelation::DelegatedBy, "gcp:alice@corp.io"),
+                (ChainRelation::DelegatedBy, "gcp:middle@fake.iam.gserviceaccount.com"),
+            ]
+        );
+        assert_eq!(e.region.as_deref(), Some("us-central1-b"));
+        assert_eq!(e.action.permission, "compute.instances.create");
+        assert_eq!(e.action.category, ActionCategory::Write);
+    }
+
+    #[test]
+    fn anonymous_without_authentication_info() {
+        for auth in [None, Some(json!({}))] {
+            let mut payload = json!({"serviceName": "storage.googleapis.com", "methodName": "storage.objects.get",
+                "requestMetadata": {"callerIp": "198.51.100.4"}});
+            if let (Some(a), Some(obj)) = (auth, payload.as_object_mut()) {
+                obj.insert("authenticationInfo".into(), a);
+            }
+            let e = event(&json!({"timestamp": "2024-01-01T00:00:00Z", "protoPayload": payload}));
+            assert_eq!(e.identity.key, "anonymous:gcp");
+            assert_eq!(e.identity.kind, IdentityKind::Anonymous);
+        }
+        let gke = event(&json!({"timestamp": "2024-01-01T00:00:00Z", "protoPayload": {
+            "serviceName": "k8s.io", "methodName": "io.k8s.core.v1.pods.get",
+            "authenticationInfo": {"authoritySelector": "system:anonymous"}}}));
+        assert_eq!(gke.identity.key, "anonymous:gcp");
+        assert_eq!(gke.identity.display_name.as_deref(), Some("system:anonymous"));
+        assert_eq!(gke.action.permission, "container.pods.get");
+        assert_eq!(gke.action.category, ActionCategory::Read);
+    }
+
+    #[test]
+    fn gke_system_principals() {
+        let kind = |email: &str| {
+            event(&json!({"timestamp": "2024-01-01T00:00:00Z", "protoPayload": {"serviceName": "k8s.io",
+                "methodName": "io.k8s.core.v1.pods.list", "authenticationInfo": {"principalEmail": email}}}))
+            .identity
+        };
+        let node = kind("system:node:gke-pool-1");
+        assert_eq!((node.key.as_str(), node.kind), ("gcp:system:node:gke-pool-1", IdentityKind::ProviderService));
+        assert_eq!(kind("system:serviceaccount:kube-system:generic-garbage-collector").kind, IdentityKind::ProviderService);
+        assert_eq!(kind("system:serviceaccount:default:app").kind, IdentityKind::ServiceAccount);
+        assert_eq!(kind("system:anonymous").kind, IdentityKind::Anonymous);
+        assert_eq!(kind("system@google.com").kind, IdentityKind::ProviderService);
+    }
+
+    #[test]
+    fn principal_subject_only_is_federated() {
+        let subject = "principal://iam.googleapis.com/projects/1/locations/global/workloadIdentityPools/gh/subject/Repo";
+        let e = event(&json!({
+            "insertId": "f1",
+            "logName": "projects/project-id/logs/cloudaudit.googleapis.com%2Fdata_access",
+            "timestamp": "2024-11-19T00:49:55.293368631Z",
+            "protoPayload": {
+                "serviceName": "iamcredentials.googleapis.com",
+                "methodName": "GenerateAccessToken",
+                "authenticationInfo": {"principalSubject": subject, "serviceAccountDelegationInfo": [{}]},
+                "metadata": {"identityDelegationChain": ["projects/-/serviceAccounts/ci@project-id.iam.gserviceaccount.com"]},
+                "resourceName": "projects/-/serviceAccounts/1234"
+            }
+        }));
+        assert_eq!(e.identity.key, format!("gcp:{subject}"));
+        assert_eq!(e.identity.kind, IdentityKind::Federated);
+        assert!(e.identity.chain.is_empty());
+        assert_eq!(e.account_id.as_deref(), Some("project-id"));
+        assert_eq!(e.action.permission, "iam.serviceAccounts.getAccessToken");
+        assert_eq!(e.action.category, ActionCategory::PermissionChange);
+        let ids: Vec<&str> = e.resources.iter().map(|r| r.id.as_str()).collect();
+        assert_eq!(ids, ["projects/-/serviceAccounts/1234", "projects/-/serviceAccounts/ci@project-id.iam.gserviceaccount.com"]);
+    }
+
+    #[test]
+    fn time_fallbacks_and_missing_time_refusal() {
+        let attrs = event(&json!({"protoPayload": {"serviceName": "compute.googleapis.com",
+            "methodName": "v1.compute.firewalls.delete",
+            "requestMetadata": {"requestAttributes": {"time": "2023-05-23T19:28:44.663413Z"}}}}));
+        assert_eq!(attrs.event_time.to_rfc3339(), "2023-05-23T19:28:44.663413+00:00");
+        let nested = event(&json!({"protopayload": {"serviceName": "bigquery.googleapis.com",
+            "metadata": {"methodName": "google.cloud.bigquery.v2.JobService.InsertJob"},
+            "timestamp": "2023-03-28 18:37:06.079"}}));
+        assert_eq!(nested.event_time.to_rfc3339(), "2023-03-28T18:37:06.079+00:00");
+        assert_eq!(nested.action.permission, "bigquery.jobs.create");
+
+        let trimmed = json!({"protoPayload": {"serviceName": "k8s.io", "methodName": "io.k8s.core.v1.pods.create",
+            "authenticationInfo": {"principalEmail": "u@c.com"}}, "resource": {"type": "k8s_cluster"}});
+        assert_eq!(classify(&trimmed), Some("gcp_audit"));
+        let err = run(&trimmed).err();
+        assert_eq!(err.as_ref().map(|e| e.kind), Some("missing_field"));
+        assert_eq!(err.map(|e| e.reason), Some("gcp record has no usable `timestamp`".to_string()));
+
+        let stripped = json!({"insertId": "x", "timestamp": "2022-09-06T18:07:42Z", "resource": {"type": "k8s_cluster"},
+            "logName": "projects/p/logs/cloudaudit.googleapis.com%2Fdata_access"});
+        assert_eq!(run(&stripped).err().map(|e| e.kind), Some("not_an_event"));
+    }
+
+    #[test]
+    fn non_ip_callers_are_kept_raw() {
+        for raw in ["gce-internal-ip", "private"] {
+            let e = event(&json!({"timestamp": "2024-01-01T00:00:00Z", "protoPayload": {
+                "serviceName": "iam.googleapis.com", "methodName": "google.iam.admin.v1.ListServiceAccounts",
+                "authenticationInfo": {"principalEmail": "x@y.z"}, "requestMetadata": {"callerIp": raw}}}));
+            assert_eq!(e.source.ip, None);
+            assert_eq!(e.source.raw.as_deref(), Some(raw));
+            assert_eq!(e.action.permission, "iam.serviceAccounts.list");
+            assert_eq!(e.action.category, ActionCategory::List);
+        }
+        let v6 = event(&json!({"timestamp": "2024-01-01T00:00:00Z", "protoPayload": {"methodName": "io.k8s.get",
+            "requestMetadata": {"callerIp": "::1"}}}));
+        assert_eq!(v6.source.ip.map(|i| i.to_string()).as_deref(), Some("::1"));
+        assert_eq!(v6.action.service, "k8s.io");
+    }
+
+    #[test]
+    fn permissions_derived_from_method_names() {
+        let p = |svc: &str, m: &str, r: Option<&str>| derive_permission(svc, m, r);
+        assert_eq!(p("storage.googleapis.com", "storage.buckets.create", None), "storage.buckets.create");
+        assert_eq!(p("iam.googleapis.com", "google.iam.admin.v1.CreateServiceAccountKey", None), "iam.serviceAccountKeys.create");
+        assert_eq!(p("k8s.io", "io.k8s.core.v1.pods.create", None), "container.pods.create");
+        assert_eq!(p("k8s.io", "io.k8s.core.v1.pods.exec.create", None), "container.pods.exec");
+        assert_eq!(p("compute.googleapis.com", "v1.compute.routes.insert", None), "compute.routes.create");
+        assert_eq!(p("compute.googleapis.com", "beta.compute.machineTypes.aggregatedList", None), "compute.machineTypes.list");
+        assert_eq!(p("pubsub.googleapis.com", "google.pubsub.v1.Publisher.CreateTopic", None), "pubsub.topics.create");
+        assert_eq!(p("logging.googleapis.com", "google.logging.v2.ConfigServiceV2.DeleteSink", None), "logging.sinks.delete");
+        assert_eq!(
+            p("cloudresourcemanager.googleapis.com", "SetIamPolicy", Some("projects/p1")),
+            "resourcemanager.projects.setIamPolicy"
+        );
+        assert_eq!(
+            p("run.googleapis.com", "google.cloud.run.v1.Services.SetIamPolicy", Some("namespaces/p/services/s")),
+            "run.services.setIamPolicy"
+        );
+        assert_eq!(p("iam.googleapis.com", "google.iam.admin.v1.SignJwt", None), "iam.serviceAccounts.signJwt");
+        assert_eq!(p("bigquery.googleapis.com", "datasetservice.insert", Some("projects/p/datasets/d")), "bigquery.datasets.create");
+        assert_eq!(p("cloudkms.googleapis.com", "DestroyCryptoKeyVersion", None), "cloudkms.cryptoKeyVersions.destroy");
+        assert_eq!(p("admin.googleapis.com", "google.admin.AdminService.addGroupMember", None), "admin.groupMembers.add");
+        assert_eq!(category("google.admin.AdminService.addGroupMember", "admin.groupMembers.add"), ActionCategory::PermissionChange);
+        assert_eq!(category("io.k8s.rbac.v1.clusterrolebindings.create", "container.clusterrolebindings.create"), ActionCategory::PermissionChange);
+        assert_eq!(category("GetIamPolicy", "resourcemanager.projects.getIamPolicy"), ActionCategory::Read);
+        assert_eq!(category("compute.instances.preempted", "compute.instances.preempted"), ActionCategory::Other);
+        assert_eq!(category("google.login.LoginService.loginSuccess", "login.loginSuccess"), ActionCategory::Login);
+        assert!(is_login("google.login.LoginService.loginSuccess"));
+    }
+
+    #[test]
+    fn classify_rejects_other_clouds() {
+        assert_eq!(classify(&json!({"eventVersion": "1.08", "eventName": "CreateUser"})), None);
+        assert_eq!(classify(&json!({"operationName": "Microsoft.Authorization/roleAssignments/write",
+            "properties": {}})), None);
+        assert_eq!(classify(&json!({"insertId": "x", "textPayload": "hello", "logName": "projects/p/logs/syslog"})), None);
+        assert_eq!(classify(&json!({"protoPayload": {"@type": "type.googleapis.com/google.cloud.audit.AuditLog"}})), Some("gcp_audit"));
+    }
+    /// Unwraps what the framing layer will: Pub/Sub push envelopes (base64 `message.data`) and CloudEvents.
+    fn unwrap_envelope(v: Value) -> Option<Value> {
+        use base64::Engine as _;
+        if let (Some(message), Some(_)) = (get_ci(&v, "message"), get_ci(&v, "subscription")) {
+            let data = text(message, &["data"])?;
+            let bytes = base64::engine::general_purpose::STANDARD.decode(data).ok()?;
+            return serde_json::from_slice(&bytes).ok();
+        }
+        match get_ci(&v, "data") {
+            Some(data) if data.is_object() && get_ci(&v, "protoPayload").is_none() => Some(data.clone()),
+            _ => Some(v),
+        }
+    }
+
+    /// Whether any field named like a time, anywhere in the record, holds a parseable time.
+    fn has_time_field(v: &Value) -> bool {
+        match v {
+            Value::Object(map) => map.iter().any(|(k, v)| {
+                (k.to_ascii_lowercase().contains("time") && parse_time(v).is_some()) || has_time_field(v)
+            }),
+            Value::Array(items) => items.iter().any(has_time_field),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn real_corpus_normalizes() {
+        let dir = std::env::var("VIGIL_GCP_CORPUS")
+            .unwrap_or_else(|_| concat!(env!("CARGO_MANIFEST_DIR"), "/../../shared/corpus/gcp").to_string());
+        let mut files = Vec::new();
+        let mut stack = vec![std::path::PathBuf::from(&dir)];
+        while let Some(d) = stack.pop() {
+            for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+                let p = entry.path();
+                let name = p.to_string_lossy().to_string();
+                if p.is_dir() {
+                    stack.push(p);
+                } else if !name.ends_with("-expected.json") && !name.ends_with(".md") {
+                    files.push(p);
+                }
+            }
+        }
+        if files.is_empty() {
+            eprintln!("no corpus at {dir}; skipped");
+            return;
+        }
+        files.sort();
+        let (mut audit, mut timed, mut ok, mut timed_ok) = (0, 0, 0, 0);
+        for file in &files {
+            let bytes = std::fs::read(file).unwrap_or_default();
+            let short = file.strip_prefix(&dir).unwrap_or(file).display().to_string();
+            for (i, v) in serde_json::Deserializer::from_slice(&bytes).into_iter::<Value>().enumerate() {
+                let Some(entry) = v.ok().and_then(unwrap_envelope) else { continue };
+                let Some(format) = classify(&entry) else {
+                    eprintln!("unclassified {short}#{i}");
+                    continue;
+                };
+                audit += 1;
+                let has_time = has_time_field(&entry);
+                timed += usize::from(has_time);
+                match normalize(&entry, format, &ctx()) {
+                    Ok(e) => {
+                        ok += 1;
+                        eprintln!("DUMP {short}#{i} | {} {:?} | {} | {} | {:?} | {:?} {:?} | {:?} | {:?} {:?} {:?} | chain={:?} cred={:?}", e.identity.key, e.identity.kind, e.action.operation, e.action.permission, e.action.category, e.outcome.status, e.outcome.error_code, e.source.raw, e.account_id, e.tenant_id, e.region, e.identity.chain.iter().map(|c| c.principal.as_str()).collect::<Vec<_>>(), e.identity.credential_id.as_deref().map(|c| c.len()));
+                        timed_ok += usize::from(has_time);
+                        assert!(e.identity.key.starts_with("gcp:") || e.identity.key == "anonymous:gcp", "{short}#{i}");
+                        assert!(!e.action.permission.is_empty() && !e.action.service.is_empty(), "{short}#{i}");
+                    }
+                    Err(err) => {
+                        eprintln!("refused {short}#{i}: {} ({})", err.reason, err.kind);
+                        assert!(!has_time || err.kind == "not_an_event", "{short}#{i} has a time but: {err}");
+                    }
+                }
+            }
+        }
+        eprintln!("{ok}/{audit} audit entries normalized; {timed_ok}/{timed} of those with a time");
+        assert!(audit >= 150, "only {audit} audit entries found");
+        assert!(timed_ok * 100 >= timed * 99, "{timed_ok}/{timed}");
+    }
+
+}

@@ -1,0 +1,28 @@
+//! Vigil's sinks: the Parquet event lake and the dead-letter file.
+
+pub mod dead_letter;
+pub mod lake;
+
+pub use dead_letter::DeadLetterWriter;
+pub use lake::{LakeConfig, LakeWriter, WrittenFile};
+
+/// Errors of the sink crate.
+#[derive(Debug, thiserror::Error)]
+pub enum SinkError {
+    #[error("cannot write {path}: {source}")]
+    Io { path: String, source: std::io::Error },
+    #[error("parquet: {0}")]
+    Parquet(#[from] parquet::errors::ParquetError),
+    #[error("schema: {0}")]
+    Schema(#[from] vigil_schemas::SchemaError),
+    #[error("arrow: {0}")]
+    Arrow(#[from] arrow_schema::ArrowError),
+    #[error("cannot encode a dead letter: {0}")]
+    Json(#[from] serde_json::Error),
+}
+
+impl SinkError {
+    pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> SinkError {
+        SinkError::Io { path: path.display().to_string(), source }
+    }
+}
