@@ -1,1 +1,128 @@
-fn main() {}
+//! The `vigil` binary: one binary, many roles.
+
+mod config;
+mod metrics;
+mod run;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use anyhow::Context;
+use clap::{Parser, Subcommand};
+
+use crate::config::Config;
+
+/// Vigil watches every cloud identity: it reads AWS CloudTrail, Azure Activity Log / Entra ID and GCP
+/// Cloud Audit Logs in their native formats, normalizes them into one event shape, and writes them to
+/// a Parquet lake.
+#[derive(Debug, Parser)]
+#[command(name = "vigil", version, propagate_version = true)]
+struct Cli {
+    /// Configuration file (TOML). Every field has a default; `VIGIL__<SECTION>__<FIELD>` environment
+    /// variables override the file.
+    #[arg(long, global = true, env = "VIGIL_CONFIG")]
+    config: Option<PathBuf>,
+
+    /// Log filter, e.g. `info` or `vigil=debug` (RUST_LOG syntax).
+    #[arg(long, global = true, env = "VIGIL_LOG", default_value = "warn")]
+    log: String,
+
+    /// Write logs as JSON lines instead of text.
+    #[arg(long, global = true)]
+    log_json: bool,
+
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole pipeline in this process, no broker needed: read files, folders and stdin,
+    /// normalize them on all cores, and write a Parquet lake plus a dead-letter file.
+    ///
+    /// Wire formats are detected per document: CloudTrail S3 files, bare events, EventBridge envelopes,
+    /// NDJSON, lookup-events output and CloudTrail Lake rows; Azure REST and diagnostic-settings exports
+    /// and Entra ID sign-in/audit records; GCP LogEntry (NDJSON or not) and Pub/Sub push envelopes.
+    /// Gzip is detected by its magic bytes.
+    ///
+    /// Examples:
+    ///   vigil run --input deploy/sample --lake /tmp/lake
+    ///   zcat trail.json.gz | vigil run --input - --lake /tmp/lake
+    #[command(verbatim_doc_comment)]
+    Run {
+        /// Files, folders (read recursively) or `-` for stdin. Repeat or list several.
+        #[arg(long, short, required = true, num_args = 1..)]
+        input: Vec<PathBuf>,
+        /// Lake folder (overrides `lake.dir`; default `vigil-lake`).
+        #[arg(long)]
+        lake: Option<PathBuf>,
+        /// Dead-letter file (overrides `run.dead_letter_file`).
+        #[arg(long)]
+        dead_letters: Option<PathBuf>,
+        /// Normalizer threads, 0 for one per core (overrides `run.threads`).
+        #[arg(long)]
+        threads: Option<usize>,
+        /// Write Prometheus metrics here at the end (overrides `run.metrics_file`).
+        #[arg(long)]
+        metrics_file: Option<PathBuf>,
+        /// Never show the progress bar, even on a terminal.
+        #[arg(long)]
+        no_progress: bool,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_tracing(&cli.log, cli.log_json);
+    match execute(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn execute(cli: Cli) -> anyhow::Result<()> {
+    let mut config = Config::load(cli.config.as_deref(), std::env::vars())?;
+    match cli.command {
+        Command::Run {
+            input,
+            lake,
+            dead_letters,
+            threads,
+            metrics_file,
+            no_progress,
+        } => {
+            if let Some(dir) = lake {
+                config.lake.dir = dir;
+            }
+            if dead_letters.is_some() {
+                config.run.dead_letter_file = dead_letters;
+            }
+            if let Some(n) = threads {
+                config.run.threads = n;
+            }
+            if metrics_file.is_some() {
+                config.run.metrics_file = metrics_file;
+            }
+            let inputs = vigil_ingest::source::expand(&input).context("cannot list the inputs")?;
+            let summary = run::run(&config, inputs, !no_progress)?;
+            print!("{}", run::render_summary(&summary));
+            Ok(())
+        }
+    }
+}
+
+fn init_tracing(filter: &str, json: bool) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if json {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -3,10 +3,9 @@
 
 use serde::Deserialize;
 use serde_json::value::RawValue;
-use vigil_schemas::event::truncate_to_micros;
 use vigil_schemas::{
-    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Identity, IdentityKind, Outcome,
-    OutcomeStatus, Provider, Resource, SourceEndpoint,
+    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Identity, IdentityKind,
+    Outcome, OutcomeStatus, Provider, Resource, SourceEndpoint,
 };
 
 use crate::json::parse_time_str;
@@ -23,40 +22,44 @@ pub(crate) struct CloudTrailRecord<'a> {
     /// in one pass also picks up the file's records.
     #[serde(borrow, rename = "Records")]
     pub(crate) records: Option<Vec<CloudTrailRecord<'a>>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "eventversion")]
     pub(crate) event_version: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "useridentity")]
     user_identity: Option<UserIdentity<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "eventtime")]
     pub(crate) event_time: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "eventsource")]
     pub(crate) event_source: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "eventname")]
     pub(crate) event_name: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "awsregion")]
     aws_region: Option<Text<'a>>,
-    #[serde(borrow, rename = "sourceIPAddress")]
+    #[serde(borrow, rename = "sourceIPAddress", alias = "sourceipaddress")]
     source_ip_address: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "useragent")]
     user_agent: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "errorcode")]
     error_code: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "errormessage")]
     error_message: Option<Text<'a>>,
-    #[serde(borrow, rename = "eventID")]
+    #[serde(borrow, rename = "eventID", alias = "eventid")]
     event_id: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "recipientaccountid")]
     recipient_account_id: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "readonly")]
     read_only: Option<Text<'a>>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "requestparameters")]
     request_parameters: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "responseelements")]
     response_elements: Option<&'a RawValue>,
-    #[serde(borrow)]
+    #[serde(borrow, alias = "additionaleventdata")]
     additional_event_data: Option<&'a RawValue>,
     #[serde(borrow)]
     resources: Option<&'a RawValue>,
+    #[serde(borrow, alias = "eventtype")]
+    event_type: Option<Text<'a>>,
+    #[serde(borrow, alias = "serviceeventdetails")]
+    service_event_details: Option<&'a RawValue>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -175,16 +178,31 @@ impl CloudTrailRecord<'_> {
     /// True when the record has the fields that make it a CloudTrail event rather than some other
     /// document that happens to parse into this struct.
     pub(crate) fn looks_like_cloudtrail(&self) -> bool {
-        opt(&self.event_name).is_some() && (opt(&self.event_source).is_some() || opt(&self.event_version).is_some())
+        opt(&self.event_name).is_some()
+            && (opt(&self.event_source).is_some() || opt(&self.event_version).is_some())
     }
 }
 
 /// Normalizes one CloudTrail record.
 pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> RecordResult {
-    let event_name = opt(&r.event_name).ok_or_else(|| RecordError::missing(Provider::Aws, "eventName"))?;
-    let time_text = opt(&r.event_time).ok_or_else(|| RecordError::missing(Provider::Aws, "eventTime"))?;
-    let event_time = parse_time_str(time_text)
-        .ok_or_else(|| RecordError::bad_value(format!("aws record has an unreadable eventTime `{time_text}`")))?;
+    if opt(&r.event_type) == Some("AwsCloudTrailInsight") {
+        return Err(RecordError::not_an_event(
+            "CloudTrail Insights event: a statistical summary of API call rates, not a call by an identity",
+        ));
+    }
+    let Some(event_name) = opt(&r.event_name) else {
+        return Err(RecordError::not_an_event(
+            "CloudTrail record without eventName: no operation, not an activity record",
+        ));
+    };
+    let time_text = opt(&r.event_time);
+    let parsed = match time_text {
+        Some(text) => Some(parse_time_str(text).ok_or_else(|| {
+            RecordError::bad_value(format!("aws record has an unreadable eventTime `{text}`"))
+        })?),
+        None => None,
+    };
+    let (event_time, event_time_estimated) = ctx.time_or_ingest(parsed);
     let event_source = opt(&r.event_source).unwrap_or("unknown.amazonaws.com");
 
     let identity = identity(r, event_source);
@@ -196,21 +214,44 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
         .and_then(|raw| serde_json::from_str::<TargetParameters<'_>>(raw.get()).ok())
         .unwrap_or_default();
     let category = category(event_source, event_name, opt(&r.read_only));
-    let class = if category == ActionCategory::Login { EventClass::Authentication } else { EventClass::ApiActivity };
+    let class = if category == ActionCategory::Login {
+        EventClass::Authentication
+    } else {
+        EventClass::ApiActivity
+    };
 
     let mut identity = identity;
-    if event_name == "ConsoleLogin" {
-        if let Some(mfa) = additional_flag(r.additional_event_data, "MFAUsed") {
+    if event_source.starts_with("signin.") {
+        let extra = r
+            .additional_event_data
+            .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok());
+        let field = |key: &str| {
+            extra
+                .as_ref()
+                .and_then(|v| v.get(key))
+                .and_then(|v| v.as_str())
+        };
+        if let Some(mfa) = field("MFAUsed").and_then(yes_no) {
             identity.mfa = Some(mfa);
+        }
+        // Sign-in events name the person in additionalEventData when userIdentity only has opaque ids.
+        if let Some(user) = field("UserName").filter(|u| !u.trim().is_empty()) {
+            if identity.kind == IdentityKind::HumanUser || identity.display_name.is_none() {
+                identity.display_name = Some(user.trim().to_string());
+            }
         }
     }
 
     Ok(Event {
         event_id: match opt(&r.event_id) {
             Some(id) => id.to_string(),
-            None => ctx.raw.map_or_else(|| synthetic_id(r, time_text), Event::content_hash_id),
+            None => ctx.raw.map_or_else(
+                || synthetic_id(r, time_text.unwrap_or("")),
+                Event::content_hash_id,
+            ),
         },
-        event_time: truncate_to_micros(event_time),
+        event_time,
+        event_time_estimated,
         ingest_time: ctx.ingest_time,
         provider: Provider::Aws,
         class,
@@ -225,7 +266,9 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
             permission: permission(event_source, event_name),
             category,
         },
-        source: opt(&r.source_ip_address).map(SourceEndpoint::from_raw).unwrap_or_default(),
+        source: opt(&r.source_ip_address)
+            .map(SourceEndpoint::from_raw)
+            .unwrap_or_default(),
         user_agent: owned(&r.user_agent),
         outcome: outcome(r, event_name),
         raw_ref: ctx.raw_ref(FORMAT),
@@ -238,7 +281,10 @@ fn synthetic_id(r: &CloudTrailRecord<'_>, time: &str) -> String {
         time,
         opt(&r.event_source).unwrap_or(""),
         opt(&r.event_name).unwrap_or(""),
-        r.user_identity.as_ref().and_then(|u| opt(&u.arn).or(opt(&u.principal_id))).unwrap_or(""),
+        r.user_identity
+            .as_ref()
+            .and_then(|u| opt(&u.arn).or(opt(&u.principal_id)))
+            .unwrap_or(""),
         opt(&r.source_ip_address).unwrap_or(""),
     );
     Event::content_hash_id(basis.as_bytes())
@@ -256,48 +302,74 @@ fn identity(r: &CloudTrailRecord<'_>, event_source: &str) -> Identity {
     };
     let arn = opt(&u.arn);
     let user_name = opt(&u.user_name);
-    let issuer = u.session_context.as_ref().and_then(|s| s.session_issuer.as_ref());
+    let issuer = u
+        .session_context
+        .as_ref()
+        .and_then(|s| s.session_issuer.as_ref());
     let issuer_arn = issuer.and_then(|i| opt(&i.arn));
     let partition = arn.and_then(|a| a.split(':').nth(1)).unwrap_or("aws");
 
     let mut id = match opt(&u.kind).unwrap_or("") {
         "IAMUser" => {
             let key = arn.map(str::to_string).unwrap_or_else(|| {
-                format!("arn:{partition}:iam::{account}:user/{}", user_name.unwrap_or("unknown"))
+                format!(
+                    "arn:{partition}:iam::{account}:user/{}",
+                    user_name.unwrap_or("unknown")
+                )
             });
             let mut id = Identity::new(key, IdentityKind::HumanUser);
-            id.display_name = user_name.map(str::to_string).or_else(|| arn.and_then(last_segment));
+            id.display_name = user_name
+                .map(str::to_string)
+                .or_else(|| arn.and_then(last_segment));
             id
         }
         "Root" => {
-            let key = arn.map(str::to_string).unwrap_or_else(|| format!("arn:{partition}:iam::{account}:root"));
+            let key = arn
+                .map(str::to_string)
+                .unwrap_or_else(|| format!("arn:{partition}:iam::{account}:root"));
             let mut id = Identity::new(key, IdentityKind::Root);
             id.display_name = Some(user_name.unwrap_or("root").to_string());
             id
         }
-        "AssumedRole" => assumed_role(arn, issuer_arn, issuer.and_then(|i| opt(&i.user_name)), opt(&u.principal_id)),
+        "AssumedRole" => assumed_role(
+            arn,
+            issuer_arn,
+            issuer.and_then(|i| opt(&i.user_name)),
+            opt(&u.principal_id),
+        ),
         "FederatedUser" => {
             let key = arn.map(str::to_string).unwrap_or_else(|| {
-                format!("arn:{partition}:sts::{account}:federated-user/{}", user_name.unwrap_or("unknown"))
+                format!(
+                    "arn:{partition}:sts::{account}:federated-user/{}",
+                    user_name.unwrap_or("unknown")
+                )
             });
             let mut id = Identity::new(key, IdentityKind::Federated);
             id.display_name = arn.and_then(last_segment);
             if let Some(issuer) = issuer_arn {
-                id.chain.push(ChainLink { relation: ChainRelation::AssumedFrom, principal: issuer.to_string() });
+                id.chain.push(ChainLink {
+                    relation: ChainRelation::AssumedFrom,
+                    principal: issuer.to_string(),
+                });
             }
             id
         }
         "AWSService" => {
             let service = opt(&u.invoked_by).unwrap_or(event_source);
-            let mut id = Identity::new(format!("aws-service:{service}"), IdentityKind::ProviderService);
+            let mut id = Identity::new(
+                format!("aws-service:{service}"),
+                IdentityKind::ProviderService,
+            );
             id.display_name = Some(service.to_string());
             id
         }
         "AWSAccount" => match opt(&u.principal_id) {
             Some("ANONYMOUS_PRINCIPAL") => Identity::new("anonymous:aws", IdentityKind::Anonymous),
             Some(principal) => {
-                let mut id =
-                    Identity::new(format!("aws-account:{account}:{principal}"), IdentityKind::Role);
+                let mut id = Identity::new(
+                    format!("aws-account:{account}:{principal}"),
+                    IdentityKind::Role,
+                );
                 id.display_name = Some(principal.to_string());
                 id
             }
@@ -305,25 +377,43 @@ fn identity(r: &CloudTrailRecord<'_>, event_source: &str) -> Identity {
         },
         kind @ ("SAMLUser" | "WebIdentityUser") => {
             let provider = opt(&u.identity_provider).unwrap_or("unknown");
-            let prefix = if kind == "SAMLUser" { "aws-saml" } else { "aws-web-identity" };
+            let prefix = if kind == "SAMLUser" {
+                "aws-saml"
+            } else {
+                "aws-web-identity"
+            };
             let name = user_name.or(opt(&u.principal_id)).unwrap_or("unknown");
-            let mut id = Identity::new(format!("{prefix}:{provider}/{name}"), IdentityKind::Federated);
+            let mut id = Identity::new(
+                format!("{prefix}:{provider}/{name}"),
+                IdentityKind::Federated,
+            );
             id.display_name = Some(name.to_string());
-            id.chain.push(ChainLink { relation: ChainRelation::FederatedThrough, principal: provider.to_string() });
+            id.chain.push(ChainLink {
+                relation: ChainRelation::FederatedThrough,
+                principal: provider.to_string(),
+            });
             id
         }
         "IdentityCenterUser" => {
             let behalf = u.on_behalf_of.as_ref();
             let user = behalf.and_then(|b| opt(&b.user_id)).unwrap_or("unknown");
-            let store = behalf.and_then(|b| opt(&b.identity_store_arn)).unwrap_or("unknown");
-            let mut id = Identity::new(format!("aws-identity-center:{store}/{user}"), IdentityKind::HumanUser);
+            let store = behalf
+                .and_then(|b| opt(&b.identity_store_arn))
+                .unwrap_or("unknown");
+            let mut id = Identity::new(
+                format!("aws-identity-center:{store}/{user}"),
+                IdentityKind::HumanUser,
+            );
             id.display_name = Some(user.to_string());
             id
         }
         _ => match (arn, opt(&u.invoked_by), opt(&u.principal_id)) {
             // Service events with only `invokedBy` (non-API events such as KMS key rotation).
             (None, Some(service), None) if opt(&u.kind).is_none() => {
-                let mut id = Identity::new(format!("aws-service:{service}"), IdentityKind::ProviderService);
+                let mut id = Identity::new(
+                    format!("aws-service:{service}"),
+                    IdentityKind::ProviderService,
+                );
                 id.display_name = Some(service.to_string());
                 id
             }
@@ -334,7 +424,10 @@ fn identity(r: &CloudTrailRecord<'_>, event_source: &str) -> Identity {
             }
             (None, _, principal) => {
                 let who = user_name.or(principal).unwrap_or("unknown");
-                let mut id = Identity::new(format!("unknown:aws:{account}:{who}"), IdentityKind::Unknown);
+                let mut id = Identity::new(
+                    format!("unknown:aws:{account}:{who}"),
+                    IdentityKind::Unknown,
+                );
                 id.display_name = user_name.map(str::to_string);
                 id
             }
@@ -356,12 +449,22 @@ fn identity(r: &CloudTrailRecord<'_>, event_source: &str) -> Identity {
     }
     if let Some(service) = opt(&u.invoked_by) {
         if id.kind != IdentityKind::ProviderService {
-            id.chain.push(ChainLink { relation: ChainRelation::InvokedBy, principal: service.to_string() });
+            id.chain.push(ChainLink {
+                relation: ChainRelation::InvokedBy,
+                principal: service.to_string(),
+            });
         }
     }
     if let Some(ctx) = &u.session_context {
-        if let Some(provider) = ctx.web_id_federation_data.as_ref().and_then(|w| opt(&w.federated_provider)) {
-            id.chain.push(ChainLink { relation: ChainRelation::FederatedThrough, principal: provider.to_string() });
+        if let Some(provider) = ctx
+            .web_id_federation_data
+            .as_ref()
+            .and_then(|w| opt(&w.federated_provider))
+        {
+            id.chain.push(ChainLink {
+                relation: ChainRelation::FederatedThrough,
+                principal: provider.to_string(),
+            });
         }
         if id.session_name.is_none() {
             id.session_name = owned(&ctx.source_identity);
@@ -383,12 +486,20 @@ fn assumed_role(
         let (prefix, rest) = a.split_once(":assumed-role/")?;
         let (role, session) = rest.split_once('/')?;
         let prefix = prefix.replacen(":sts:", ":iam:", 1);
-        Some((format!("{prefix}:role/{role}"), role.to_string(), session.to_string()))
+        Some((
+            format!("{prefix}:role/{role}"),
+            role.to_string(),
+            session.to_string(),
+        ))
     });
     let session = from_session_arn
         .as_ref()
         .map(|(_, _, s)| s.clone())
-        .or_else(|| principal_id.and_then(|p| p.split_once(':')).map(|(_, s)| s.to_string()));
+        .or_else(|| {
+            principal_id
+                .and_then(|p| p.split_once(':'))
+                .map(|(_, s)| s.to_string())
+        });
     let role_arn = issuer_arn
         .map(str::to_string)
         .or_else(|| from_session_arn.as_ref().map(|(r, _, _)| r.clone()))
@@ -399,25 +510,31 @@ fn assumed_role(
         .or_else(|| from_session_arn.as_ref().map(|(_, r, _)| r.clone()))
         .or_else(|| last_segment(&role_arn));
 
-    let per_person = role_name.as_deref().is_some_and(|r| r.starts_with("AWSReservedSSO_"));
+    let per_person = role_name
+        .as_deref()
+        .is_some_and(|r| r.starts_with("AWSReservedSSO_"));
     let mut id = match (&session, per_person) {
         (Some(s), true) => Identity::new(format!("{role_arn}/{s}"), IdentityKind::Federated),
         _ => Identity::new(role_arn.clone(), IdentityKind::RoleSession),
     };
     id.display_name = role_name;
     id.session_name = session;
-    id.chain.push(ChainLink { relation: ChainRelation::AssumedFrom, principal: role_arn });
+    id.chain.push(ChainLink {
+        relation: ChainRelation::AssumedFrom,
+        principal: role_arn,
+    });
     id
 }
 
 fn last_segment(arn: &str) -> Option<String> {
-    arn.rsplit(['/', ':']).next().filter(|s| !s.is_empty()).map(str::to_string)
+    arn.rsplit(['/', ':'])
+        .next()
+        .filter(|s| !s.is_empty())
+        .map(str::to_string)
 }
 
-fn additional_flag(raw: Option<&RawValue>, key: &str) -> Option<bool> {
-    let v: serde_json::Value = serde_json::from_str(raw?.get()).ok()?;
-    let flag = v.get(key)?.as_str()?;
-    match flag.to_ascii_lowercase().as_str() {
+fn yes_no(flag: &str) -> Option<bool> {
+    match flag.trim().to_ascii_lowercase().as_str() {
         "yes" | "true" => Some(true),
         "no" | "false" => Some(false),
         _ => None,
@@ -432,11 +549,23 @@ fn outcome(r: &CloudTrailRecord<'_>, event_name: &str) -> Outcome {
             error_message: owned(&r.error_message),
         };
     }
-    // Console sign-in failures carry no errorCode: the verdict is in responseElements.
-    if matches!(event_name, "ConsoleLogin" | "CheckMfa" | "UserAuthentication" | "CredentialVerification") {
-        if let Some(raw) = r.response_elements {
+    // Sign-in failures carry no errorCode: the verdict is in responseElements or serviceEventDetails.
+    if matches!(
+        event_name,
+        "ConsoleLogin"
+            | "CheckMfa"
+            | "UserAuthentication"
+            | "CredentialVerification"
+            | "CredentialChallenge"
+    ) {
+        for raw in [r.response_elements, r.service_event_details]
+            .into_iter()
+            .flatten()
+        {
             if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.get()) {
-                let verdict = v.as_object().and_then(|m| m.values().find_map(|x| x.as_str()));
+                let verdict = v
+                    .as_object()
+                    .and_then(|m| m.values().find_map(|x| x.as_str()));
                 if verdict.is_some_and(|s| s.eq_ignore_ascii_case("failure")) {
                     return Outcome {
                         status: OutcomeStatus::Failure,
@@ -457,13 +586,21 @@ fn outcome(r: &CloudTrailRecord<'_>, event_name: &str) -> Outcome {
     }
 }
 
-fn resources(r: &CloudTrailRecord<'_>, targets: &TargetParameters<'_>, account: Option<&str>) -> Vec<Resource> {
+fn resources(
+    r: &CloudTrailRecord<'_>,
+    targets: &TargetParameters<'_>,
+    account: Option<&str>,
+) -> Vec<Resource> {
     let mut out: Vec<Resource> = Vec::new();
     if let Some(raw) = r.resources {
         if let Ok(listed) = serde_json::from_str::<Vec<ListedResource<'_>>>(raw.get()) {
             for item in listed {
                 if let Some(arn) = opt(&item.arn) {
-                    out.push(Resource { id: arn.to_string(), kind: owned(&item.kind), name: last_segment(arn) });
+                    out.push(Resource {
+                        id: arn.to_string(),
+                        kind: owned(&item.kind),
+                        name: last_segment(arn),
+                    });
                 }
             }
         }
@@ -471,25 +608,57 @@ fn resources(r: &CloudTrailRecord<'_>, targets: &TargetParameters<'_>, account: 
     let account = account.unwrap_or("");
     let push = |out: &mut Vec<Resource>, id: String, kind: &str, name: &str| {
         if !out.iter().any(|r| r.id == id) {
-            out.push(Resource { id, kind: Some(kind.to_string()), name: Some(name.to_string()) });
+            out.push(Resource {
+                id,
+                kind: Some(kind.to_string()),
+                name: Some(name.to_string()),
+            });
         }
     };
     if let Some(user) = opt(&targets.user_name) {
-        push(&mut out, format!("arn:aws:iam::{account}:user/{user}"), "AWS::IAM::User", user);
+        push(
+            &mut out,
+            format!("arn:aws:iam::{account}:user/{user}"),
+            "AWS::IAM::User",
+            user,
+        );
     }
     if let Some(role) = opt(&targets.role_name) {
-        push(&mut out, format!("arn:aws:iam::{account}:role/{role}"), "AWS::IAM::Role", role);
+        push(
+            &mut out,
+            format!("arn:aws:iam::{account}:role/{role}"),
+            "AWS::IAM::Role",
+            role,
+        );
     }
     if let Some(group) = opt(&targets.group_name) {
-        push(&mut out, format!("arn:aws:iam::{account}:group/{group}"), "AWS::IAM::Group", group);
+        push(
+            &mut out,
+            format!("arn:aws:iam::{account}:group/{group}"),
+            "AWS::IAM::Group",
+            group,
+        );
     }
-    for (arn, kind) in [(&targets.policy_arn, "AWS::IAM::Policy"), (&targets.role_arn, "AWS::IAM::Role")] {
+    for (arn, kind) in [
+        (&targets.policy_arn, "AWS::IAM::Policy"),
+        (&targets.role_arn, "AWS::IAM::Role"),
+    ] {
         if let Some(arn) = opt(arn) {
-            push(&mut out, arn.to_string(), kind, &last_segment(arn).unwrap_or_default());
+            push(
+                &mut out,
+                arn.to_string(),
+                kind,
+                &last_segment(arn).unwrap_or_default(),
+            );
         }
     }
     if let Some(bucket) = opt(&targets.bucket_name) {
-        push(&mut out, format!("arn:aws:s3:::{bucket}"), "AWS::S3::Bucket", bucket);
+        push(
+            &mut out,
+            format!("arn:aws:s3:::{bucket}"),
+            "AWS::S3::Bucket",
+            bucket,
+        );
     }
     let named = [
         (&targets.secret_id, "AWS::SecretsManager::Secret"),
@@ -500,14 +669,28 @@ fn resources(r: &CloudTrailRecord<'_>, targets: &TargetParameters<'_>, account: 
     ];
     for (value, kind) in named {
         if let Some(v) = opt(value) {
-            push(&mut out, v.to_string(), kind, &last_segment(v).unwrap_or_else(|| v.to_string()));
+            push(
+                &mut out,
+                v.to_string(),
+                kind,
+                &last_segment(v).unwrap_or_else(|| v.to_string()),
+            );
         }
     }
     if out.is_empty() {
         if let Some(name) = opt(&targets.name) {
             let source = opt(&r.event_source).unwrap_or("");
-            let kind = if source.starts_with("cloudtrail.") { "AWS::CloudTrail::Trail" } else { "name" };
-            push(&mut out, name.to_string(), kind, &last_segment(name).unwrap_or_else(|| name.to_string()));
+            let kind = if source.starts_with("cloudtrail.") {
+                "AWS::CloudTrail::Trail"
+            } else {
+                "name"
+            };
+            push(
+                &mut out,
+                name.to_string(),
+                kind,
+                &last_segment(name).unwrap_or_else(|| name.to_string()),
+            );
         }
     }
     out
@@ -517,7 +700,9 @@ fn resources(r: &CloudTrailRecord<'_>, targets: &TargetParameters<'_>, account: 
 /// authorization reference where it differs from the endpoint name; dated API versions are removed
 /// (`UpdateFunctionCode20150331v2` is `lambda:UpdateFunctionCode`).
 pub(crate) fn permission(event_source: &str, event_name: &str) -> String {
-    let host = event_source.strip_suffix(".amazonaws.com").unwrap_or(event_source);
+    let host = event_source
+        .strip_suffix(".amazonaws.com")
+        .unwrap_or(event_source);
     let prefix = match host {
         "monitoring" => "cloudwatch",
         "email" => "ses",
@@ -539,7 +724,11 @@ fn strip_api_version(name: &str) -> &str {
         end -= 2;
     }
     let tail = &name[..end];
-    let digits_or_underscore = tail.bytes().rev().take_while(|b| b.is_ascii_digit() || *b == b'_').count();
+    let digits_or_underscore = tail
+        .bytes()
+        .rev()
+        .take_while(|b| b.is_ascii_digit() || *b == b'_')
+        .count();
     if digits_or_underscore >= 8 && digits_or_underscore < tail.len() {
         &tail[..tail.len() - digits_or_underscore]
     } else {
@@ -564,7 +753,11 @@ const LOGIN_EVENTS: [&str; 12] = [
 
 /// Coarse category of a CloudTrail event from its name's verb, with IAM and policy changes lifted to
 /// `permission_change`.
-pub(crate) fn category(event_source: &str, event_name: &str, read_only: Option<&str>) -> ActionCategory {
+pub(crate) fn category(
+    event_source: &str,
+    event_name: &str,
+    read_only: Option<&str>,
+) -> ActionCategory {
     if LOGIN_EVENTS.contains(&event_name) {
         return ActionCategory::Login;
     }
@@ -575,32 +768,44 @@ pub(crate) fn category(event_source: &str, event_name: &str, read_only: Option<&
         .map_or(event_name.len(), |(i, _)| i);
     let verb = &event_name[..verb_end];
     let is_iam = event_source.starts_with("iam.") || event_source.starts_with("sso.");
-    let changes = !matches!(verb, "Get" | "List" | "Describe" | "Head" | "Lookup" | "Search" | "BatchGet" | "Simulate");
-    let touches_access = ["Policy", "Permission", "Acl", "AccessKey", "LoginProfile", "Grant", "Trust"]
-        .iter()
-        .any(|w| event_name.contains(w))
-        || matches!(event_name, "ModifySnapshotAttribute" | "ModifyImageAttribute" | "ModifyDBSnapshotAttribute")
-        || (is_iam && matches!(verb, "Attach" | "Detach" | "Add" | "Remove") );
+    let changes = !matches!(
+        verb,
+        "Get" | "List" | "Describe" | "Head" | "Lookup" | "Search" | "BatchGet" | "Simulate"
+    );
+    let touches_access = [
+        "Policy",
+        "Permission",
+        "Acl",
+        "AccessKey",
+        "LoginProfile",
+        "Grant",
+        "Trust",
+    ]
+    .iter()
+    .any(|w| event_name.contains(w))
+        || matches!(
+            event_name,
+            "ModifySnapshotAttribute" | "ModifyImageAttribute" | "ModifyDBSnapshotAttribute"
+        )
+        || (is_iam && matches!(verb, "Attach" | "Detach" | "Add" | "Remove"));
     if changes && touches_access {
         return ActionCategory::PermissionChange;
     }
     match verb {
-        "Get" | "Describe" | "Head" | "Lookup" | "BatchGet" | "Select" | "Retrieve" | "Download" | "Decrypt"
-        | "Generate" | "Read" | "Check" | "Validate" | "Simulate" | "Estimate" | "Preview" | "Filter" => {
-            ActionCategory::Read
-        }
+        "Get" | "Describe" | "Head" | "Lookup" | "BatchGet" | "Select" | "Retrieve"
+        | "Download" | "Decrypt" | "Generate" | "Read" | "Check" | "Validate" | "Simulate"
+        | "Estimate" | "Preview" | "Filter" => ActionCategory::Read,
         "List" | "Search" | "Scan" | "Query" => ActionCategory::List,
-        "Delete" | "Remove" | "Terminate" | "Purge" | "Deregister" | "Destroy" | "Deactivate" | "BatchDelete" => {
-            ActionCategory::Delete
-        }
-        "Create" | "Put" | "Update" | "Modify" | "Run" | "Start" | "Stop" | "Attach" | "Detach" | "Associate"
-        | "Disassociate" | "Tag" | "Untag" | "Set" | "Enable" | "Disable" | "Register" | "Copy" | "Upload"
-        | "Import" | "Export" | "Restore" | "Reboot" | "Add" | "Authorize" | "Revoke" | "Cancel" | "Reset"
-        | "Change" | "Replace" | "Send" | "Publish" | "Invoke" | "Rotate" | "Apply" | "Accept" | "Reject"
-        | "Allocate" | "Release" | "Request" | "Submit" | "Upgrade" | "Activate" | "Complete" | "Initiate"
-        | "Encrypt" | "Schedule" | "Execute" | "Leave" | "Invite" | "Move" | "Batch" | "Rename" | "Resize" => {
-            ActionCategory::Write
-        }
+        "Delete" | "Remove" | "Terminate" | "Purge" | "Deregister" | "Destroy" | "Deactivate"
+        | "BatchDelete" => ActionCategory::Delete,
+        "Create" | "Put" | "Update" | "Modify" | "Run" | "Start" | "Stop" | "Attach" | "Detach"
+        | "Associate" | "Disassociate" | "Tag" | "Untag" | "Set" | "Enable" | "Disable"
+        | "Register" | "Copy" | "Upload" | "Import" | "Export" | "Restore" | "Reboot" | "Add"
+        | "Authorize" | "Revoke" | "Cancel" | "Reset" | "Change" | "Replace" | "Send"
+        | "Publish" | "Invoke" | "Rotate" | "Apply" | "Accept" | "Reject" | "Allocate"
+        | "Release" | "Request" | "Submit" | "Upgrade" | "Activate" | "Complete" | "Initiate"
+        | "Encrypt" | "Schedule" | "Execute" | "Leave" | "Invite" | "Move" | "Batch" | "Rename"
+        | "Resize" => ActionCategory::Write,
         _ if read_only.is_some_and(|r| r.eq_ignore_ascii_case("true")) => ActionCategory::Read,
         _ => ActionCategory::Other,
     }
@@ -647,7 +852,10 @@ mod tests {
         assert_eq!(e.action.permission, "iam:CreateAccessKey");
         assert_eq!(e.action.category, ActionCategory::PermissionChange);
         assert_eq!(e.resources[0].id, "arn:aws:iam::111122223333:user/bob");
-        assert_eq!(e.source.ip.map(|i| i.to_string()).as_deref(), Some("203.0.113.9"));
+        assert_eq!(
+            e.source.ip.map(|i| i.to_string()).as_deref(),
+            Some("203.0.113.9")
+        );
         assert_eq!(e.outcome.status, OutcomeStatus::Success);
         Ok(())
     }
@@ -658,7 +866,10 @@ mod tests {
             r#"{"eventTime":"2024-03-01T03:12:00Z","eventSource":"s3.amazonaws.com","eventName":"ListBuckets",
             "userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_abc/alice@example.com"}}"#,
         )?;
-        assert_eq!(e.identity.key, "arn:aws:iam::1:role/AWSReservedSSO_Admin_abc/alice@example.com");
+        assert_eq!(
+            e.identity.key,
+            "arn:aws:iam::1:role/AWSReservedSSO_Admin_abc/alice@example.com"
+        );
         assert_eq!(e.identity.kind, IdentityKind::Federated);
         assert_eq!(e.action.category, ActionCategory::List);
         assert!(e.event_id.starts_with("sha256:"));
@@ -678,7 +889,10 @@ mod tests {
         assert_eq!(e.identity.mfa, Some(false));
         assert_eq!(e.class, EventClass::Authentication);
         assert_eq!(e.outcome.status, OutcomeStatus::Failure);
-        assert_eq!(e.outcome.error_message.as_deref(), Some("Failed authentication"));
+        assert_eq!(
+            e.outcome.error_message.as_deref(),
+            Some("Failed authentication")
+        );
         Ok(())
     }
 
@@ -703,25 +917,79 @@ mod tests {
     }
 
     #[test]
-    fn missing_time_is_refused() {
-        let err = parse(r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject"}"#);
-        assert!(err.is_err_and(|e| e.contains("eventTime")));
+    fn missing_time_is_estimated_and_bad_time_refused() -> Result<(), String> {
+        let e = parse(
+            r#"{"eventsource":"s3.amazonaws.com","eventname":"GetObject","awsregion":"eu-west-1"}"#,
+        )?;
+        assert!(e.event_time_estimated);
+        assert_eq!(
+            e.region.as_deref(),
+            Some("eu-west-1"),
+            "lower-cased keys are read"
+        );
+        let err = parse(
+            r#"{"eventSource":"s3.amazonaws.com","eventName":"GetObject","eventTime":"redacted"}"#,
+        );
+        assert!(err.is_err_and(|e| e.contains("unreadable eventTime")));
+        let insight =
+            parse(r#"{"eventTime":"2024-01-01T00:00:00Z","eventType":"AwsCloudTrailInsight"}"#);
+        assert!(insight.is_err_and(|e| e.contains("Insights")));
+        Ok(())
     }
 
     #[test]
     fn permissions_and_categories() {
-        assert_eq!(permission("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"), "lambda:UpdateFunctionCode");
-        assert_eq!(permission("cloudfront.amazonaws.com", "CreateDistribution2020_05_31"), "cloudfront:CreateDistribution");
-        assert_eq!(permission("monitoring.amazonaws.com", "PutMetricAlarm"), "cloudwatch:PutMetricAlarm");
-        assert_eq!(category("cloudtrail.amazonaws.com", "StopLogging", None), ActionCategory::Write);
-        assert_eq!(category("cloudtrail.amazonaws.com", "DeleteTrail", None), ActionCategory::Delete);
-        assert_eq!(category("iam.amazonaws.com", "AttachRolePolicy", None), ActionCategory::PermissionChange);
-        assert_eq!(category("s3.amazonaws.com", "PutBucketPolicy", None), ActionCategory::PermissionChange);
-        assert_eq!(category("ec2.amazonaws.com", "ModifySnapshotAttribute", None), ActionCategory::PermissionChange);
-        assert_eq!(category("iam.amazonaws.com", "GetPolicy", None), ActionCategory::Read);
-        assert_eq!(category("secretsmanager.amazonaws.com", "GetSecretValue", None), ActionCategory::Read);
-        assert_eq!(category("sts.amazonaws.com", "AssumeRole", None), ActionCategory::Login);
-        assert_eq!(category("x.amazonaws.com", "Frobnicate", Some("true")), ActionCategory::Read);
-        assert_eq!(category("x.amazonaws.com", "A", None), ActionCategory::Other);
+        assert_eq!(
+            permission("lambda.amazonaws.com", "UpdateFunctionCode20150331v2"),
+            "lambda:UpdateFunctionCode"
+        );
+        assert_eq!(
+            permission("cloudfront.amazonaws.com", "CreateDistribution2020_05_31"),
+            "cloudfront:CreateDistribution"
+        );
+        assert_eq!(
+            permission("monitoring.amazonaws.com", "PutMetricAlarm"),
+            "cloudwatch:PutMetricAlarm"
+        );
+        assert_eq!(
+            category("cloudtrail.amazonaws.com", "StopLogging", None),
+            ActionCategory::Write
+        );
+        assert_eq!(
+            category("cloudtrail.amazonaws.com", "DeleteTrail", None),
+            ActionCategory::Delete
+        );
+        assert_eq!(
+            category("iam.amazonaws.com", "AttachRolePolicy", None),
+            ActionCategory::PermissionChange
+        );
+        assert_eq!(
+            category("s3.amazonaws.com", "PutBucketPolicy", None),
+            ActionCategory::PermissionChange
+        );
+        assert_eq!(
+            category("ec2.amazonaws.com", "ModifySnapshotAttribute", None),
+            ActionCategory::PermissionChange
+        );
+        assert_eq!(
+            category("iam.amazonaws.com", "GetPolicy", None),
+            ActionCategory::Read
+        );
+        assert_eq!(
+            category("secretsmanager.amazonaws.com", "GetSecretValue", None),
+            ActionCategory::Read
+        );
+        assert_eq!(
+            category("sts.amazonaws.com", "AssumeRole", None),
+            ActionCategory::Login
+        );
+        assert_eq!(
+            category("x.amazonaws.com", "Frobnicate", Some("true")),
+            ActionCategory::Read
+        );
+        assert_eq!(
+            category("x.amazonaws.com", "A", None),
+            ActionCategory::Other
+        );
     }
 }

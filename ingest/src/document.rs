@@ -32,7 +32,11 @@ pub struct Limits {
 
 impl Default for Limits {
     fn default() -> Self {
-        Limits { max_input_bytes: 4 << 30, max_document_bytes: 512 << 20, dead_letter_max_bytes: 1 << 20 }
+        Limits {
+            max_input_bytes: 4 << 30,
+            max_document_bytes: 512 << 20,
+            dead_letter_max_bytes: 1 << 20,
+        }
     }
 }
 
@@ -44,10 +48,29 @@ pub struct Normalized {
 }
 
 /// Normalizes one input (a file's or stdin's bytes, gzip or not) from `source`.
-pub fn normalize_bytes(source: &str, input: &[u8], ingest_time: DateTime<Utc>, limits: &Limits) -> Normalized {
-    let mut run = Run { source, ingest_time, limits, out: Normalized::default() };
+pub fn normalize_bytes(
+    source: &str,
+    input: &[u8],
+    ingest_time: DateTime<Utc>,
+    limits: &Limits,
+) -> Normalized {
+    let mut run = Run {
+        source,
+        ingest_time,
+        limits,
+        out: Normalized::default(),
+    };
     if input.len() as u64 > limits.max_input_bytes {
-        run.refuse("too_large", format!("input of {} bytes exceeds max_input_bytes {}", input.len(), limits.max_input_bytes), 0, input);
+        run.refuse(
+            "too_large",
+            format!(
+                "input of {} bytes exceeds max_input_bytes {}",
+                input.len(),
+                limits.max_input_bytes
+            ),
+            0,
+            input,
+        );
         return run.out;
     }
     let decoded: Cow<'_, [u8]> = if input.starts_with(&[0x1f, 0x8b]) {
@@ -73,11 +96,17 @@ fn gunzip(input: &[u8], limit: u64) -> Result<Vec<u8>, (Vec<u8>, String)> {
     match decoder.read_to_end(&mut out) {
         Ok(_) if out.len() as u64 > limit => {
             out.truncate(0);
-            Err((out, format!("gzip expands past max_input_bytes {limit}; refused")))
+            Err((
+                out,
+                format!("gzip expands past max_input_bytes {limit}; refused"),
+            ))
         }
         Ok(_) => Ok(out),
         Err(e) => {
-            let reason = format!("gzip stream is corrupt or truncated after {} decompressed bytes: {e}", out.len());
+            let reason = format!(
+                "gzip stream is corrupt or truncated after {} decompressed bytes: {e}",
+                out.len()
+            );
             Err((out, reason))
         }
     }
@@ -99,8 +128,21 @@ struct Located<'b> {
 }
 
 impl<'a> Run<'a> {
-    fn refuse(&mut self, kind: &str, reason: impl Into<String>, offset: u64, bytes: &[u8]) -> &mut DeadLetter {
-        let dl = DeadLetter::new(kind, reason, self.source, offset, bytes, self.limits.dead_letter_max_bytes);
+    fn refuse(
+        &mut self,
+        kind: &str,
+        reason: impl Into<String>,
+        offset: u64,
+        bytes: &[u8],
+    ) -> &mut DeadLetter {
+        let dl = DeadLetter::new(
+            kind,
+            reason,
+            self.source,
+            offset,
+            bytes,
+            self.limits.dead_letter_max_bytes,
+        );
         self.out.dead_letters.push(dl);
         let last = self.out.dead_letters.len() - 1;
         &mut self.out.dead_letters[last]
@@ -117,14 +159,23 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn record_failed(&mut self, at: &Located<'_>, provider: Option<Provider>, format: &str, err: RecordError) {
+    fn record_failed(
+        &mut self,
+        at: &Located<'_>,
+        provider: Option<Provider>,
+        format: &str,
+        err: RecordError,
+    ) {
         let format = match at.envelope {
             Some(envelope) => format!("{envelope}:{format}"),
             None => format.to_string(),
         };
         let provider = provider.map(Provider::as_str);
         let dl = self.refuse(err.kind, err.reason, at.offset, at.bytes);
-        *dl = dl.clone().with_record_index(at.index).with_format(provider, &format);
+        *dl = dl
+            .clone()
+            .with_record_index(at.index)
+            .with_format(provider, &format);
     }
 
     /// Splits the buffer into JSON documents and handles each; a broken document is dead-lettered up to
@@ -132,7 +183,11 @@ impl<'a> Run<'a> {
     fn frame(&mut self, buf: &[u8], input_was_empty: bool) {
         let mut pos = skip_ws(buf, 0);
         if pos == buf.len() {
-            let reason = if input_was_empty { "empty input: no records" } else { "input holds only whitespace" };
+            let reason = if input_was_empty {
+                "empty input: no records"
+            } else {
+                "input holds only whitespace"
+            };
             self.refuse("empty", reason, 0, buf);
             return;
         }
@@ -175,7 +230,10 @@ impl<'a> Run<'a> {
         if len <= self.limits.max_document_bytes {
             return false;
         }
-        let reason = format!("JSON document of {len} bytes exceeds max_document_bytes {}", self.limits.max_document_bytes);
+        let reason = format!(
+            "JSON document of {len} bytes exceeds max_document_bytes {}",
+            self.limits.max_document_bytes
+        );
         self.refuse("too_large", reason, start as u64, &buf[start..end]);
         true
     }
@@ -208,7 +266,12 @@ impl<'a> Run<'a> {
         } else {
             "invalid_json"
         };
-        self.refuse(kind, format!("not valid JSON: {error}"), start as u64, bytes);
+        self.refuse(
+            kind,
+            format!("not valid JSON: {error}"),
+            start as u64,
+            bytes,
+        );
         skip_ws(buf, resync)
     }
 
@@ -216,20 +279,35 @@ impl<'a> Run<'a> {
     fn cloudtrail_probe(&mut self, record: CloudTrailRecord<'_>, doc: &[u8], offset: u64) {
         if let Some(records) = &record.records {
             for (i, r) in records.iter().enumerate() {
-                let at = Located { bytes: doc, offset, index: i as u64, envelope: Some("s3_file") };
+                let at = Located {
+                    bytes: doc,
+                    offset,
+                    index: i as u64,
+                    envelope: Some("s3_file"),
+                };
                 self.cloudtrail_record(r, &at, None);
             }
             return;
         }
         if record.looks_like_cloudtrail() {
-            let at = Located { bytes: doc, offset, index: 0, envelope: None };
+            let at = Located {
+                bytes: doc,
+                offset,
+                index: 0,
+                envelope: None,
+            };
             self.cloudtrail_record(&record, &at, Some(doc));
             return;
         }
         self.generic_document(doc, offset);
     }
 
-    fn cloudtrail_record(&mut self, record: &CloudTrailRecord<'_>, at: &Located<'_>, raw: Option<&[u8]>) {
+    fn cloudtrail_record(
+        &mut self,
+        record: &CloudTrailRecord<'_>,
+        at: &Located<'_>,
+        raw: Option<&[u8]>,
+    ) {
         let result = aws::normalize(record, &self.ctx(at, raw));
         match result {
             Ok(event) => self.out.events.push(event),
@@ -240,29 +318,60 @@ impl<'a> Run<'a> {
     /// A valid JSON document of any shape: find its envelope and records.
     fn generic_document(&mut self, doc: &[u8], offset: u64) {
         let base = doc.as_ptr() as usize;
-        let offset_of = |raw: &RawValue| offset + (raw.get().as_ptr() as usize).saturating_sub(base) as u64;
-        let whole = Located { bytes: doc, offset, index: 0, envelope: None };
+        let offset_of =
+            |raw: &RawValue| offset + (raw.get().as_ptr() as usize).saturating_sub(base) as u64;
+        let whole = Located {
+            bytes: doc,
+            offset,
+            index: 0,
+            envelope: None,
+        };
 
         if let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(doc) {
             for (i, item) in items.iter().enumerate() {
-                let at = Located { bytes: item.get().as_bytes(), offset: offset_of(item), index: i as u64, envelope: Some("array") };
+                let at = Located {
+                    bytes: item.get().as_bytes(),
+                    offset: offset_of(item),
+                    index: i as u64,
+                    envelope: Some("array"),
+                };
                 self.record(&at);
             }
             return;
         }
         let Ok(fields) = serde_json::from_slice::<BTreeMap<String, &RawValue>>(doc) else {
-            let err = RecordError { kind: "unrecognized", reason: "JSON document is neither an object nor an array".into() };
+            let err = RecordError {
+                kind: "unrecognized",
+                reason: "JSON document is neither an object nor an array".into(),
+            };
             self.record_failed(&whole, None, "unknown", err);
             return;
         };
         let field = |name: &str| -> Option<&RawValue> {
-            fields.get(name).copied().or_else(|| fields.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| *v))
+            fields.get(name).copied().or_else(|| {
+                fields
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case(name))
+                    .map(|(_, v)| *v)
+            })
         };
         // Envelopes holding a list of records.
-        for (key, envelope) in [("Records", "s3_file"), ("records", "records"), ("value", "value"), ("Events", "lookup_events")] {
-            if let Some(list) = field(key).and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok()) {
+        for (key, envelope) in [
+            ("Records", "s3_file"),
+            ("records", "records"),
+            ("value", "value"),
+            ("Events", "lookup_events"),
+        ] {
+            if let Some(list) =
+                field(key).and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
+            {
                 for (i, item) in list.iter().enumerate() {
-                    let at = Located { bytes: item.get().as_bytes(), offset: offset_of(item), index: i as u64, envelope: Some(envelope) };
+                    let at = Located {
+                        bytes: item.get().as_bytes(),
+                        offset: offset_of(item),
+                        index: i as u64,
+                        envelope: Some(envelope),
+                    };
                     self.record(&at);
                 }
                 return;
@@ -274,7 +383,12 @@ impl<'a> Run<'a> {
         }
         if let Some(body) = field("responses").and_then(|r| rest_example_records(r.get())) {
             for (i, item) in body.iter().enumerate() {
-                let at = Located { bytes: doc, offset, index: i as u64, envelope: Some("rest_example") };
+                let at = Located {
+                    bytes: doc,
+                    offset,
+                    index: i as u64,
+                    envelope: Some("rest_example"),
+                };
                 self.value_record(item, &at, None);
             }
             return;
@@ -286,17 +400,28 @@ impl<'a> Run<'a> {
     /// (aggregates such as `count(*)`) are refused as such.
     fn lake_rows(&mut self, rows: &RawValue, whole: &Located<'_>, offset: u64) {
         let Ok(rows) = serde_json::from_str::<Vec<Vec<BTreeMap<String, Value>>>>(rows.get()) else {
-            let err = RecordError::bad_value("QueryResultRows is not a list of rows of single-column objects");
+            let err = RecordError::bad_value(
+                "QueryResultRows is not a list of rows of single-column objects",
+            );
             self.record_failed(whole, Some(Provider::Aws), "cloudtrail_lake_row", err);
             return;
         };
         for (i, row) in rows.into_iter().enumerate() {
             let merged: serde_json::Map<String, Value> = row.into_iter().flatten().collect();
             let record = Value::Object(merged);
-            let at = Located { bytes: whole.bytes, offset, index: i as u64, envelope: Some("lake_rows") };
-            let has_event_fields = get_ci(&record, "eventTime").is_some() && get_ci(&record, "eventName").is_some();
+            let at = Located {
+                bytes: whole.bytes,
+                offset,
+                index: i as u64,
+                envelope: Some("lake_rows"),
+            };
+            let has_event_fields =
+                get_ci(&record, "eventTime").is_some() && get_ci(&record, "eventName").is_some();
             if !has_event_fields {
-                let columns: Vec<&str> = record.as_object().map(|m| m.keys().map(String::as_str).collect()).unwrap_or_default();
+                let columns: Vec<&str> = record
+                    .as_object()
+                    .map(|m| m.keys().map(String::as_str).collect())
+                    .unwrap_or_default();
                 let err = RecordError::not_an_event(format!(
                     "CloudTrail Lake row has columns {columns:?}, not an event (an event needs eventTime and eventName)"
                 ));
@@ -312,7 +437,10 @@ impl<'a> Run<'a> {
         match serde_json::from_slice::<Value>(at.bytes) {
             Ok(value) => self.value_record(&value, at, Some(at.bytes)),
             Err(e) => {
-                let err = RecordError { kind: "invalid_json", reason: format!("record is not valid JSON: {e}") };
+                let err = RecordError {
+                    kind: "invalid_json",
+                    reason: format!("record is not valid JSON: {e}"),
+                };
                 self.record_failed(at, None, "unknown", err);
             }
         }
@@ -321,7 +449,10 @@ impl<'a> Run<'a> {
     /// One record given as a JSON value: unwrap single-record envelopes, then pick the provider.
     fn value_record(&mut self, v: &Value, at: &Located<'_>, raw: Option<&[u8]>) {
         if !v.is_object() {
-            let err = RecordError { kind: "unrecognized", reason: format!("record is a JSON {}, not an object", kind_of(v)) };
+            let err = RecordError {
+                kind: "unrecognized",
+                reason: format!("record is a JSON {}, not an object", kind_of(v)),
+            };
             self.record_failed(at, None, "unknown", err);
             return;
         }
@@ -329,12 +460,22 @@ impl<'a> Run<'a> {
             Envelope::None => {}
             Envelope::Inner(inner, name) => {
                 let bytes = serde_json::to_vec(&inner).unwrap_or_default();
-                let at = Located { bytes: &bytes, offset: at.offset, index: at.index, envelope: Some(name) };
+                let at = Located {
+                    bytes: &bytes,
+                    offset: at.offset,
+                    index: at.index,
+                    envelope: Some(name),
+                };
                 self.value_record(&inner, &at, Some(at.bytes));
                 return;
             }
             Envelope::CloudTrailText(text, name) => {
-                let at = Located { bytes: text.as_bytes(), offset: at.offset, index: at.index, envelope: Some(name) };
+                let at = Located {
+                    bytes: text.as_bytes(),
+                    offset: at.offset,
+                    index: at.index,
+                    envelope: Some(name),
+                };
                 self.cloudtrail_text(&at);
                 return;
             }
@@ -345,7 +486,12 @@ impl<'a> Run<'a> {
         }
         if is_cloudtrail(v) {
             let text = v.to_string();
-            let inner = Located { bytes: text.as_bytes(), offset: at.offset, index: at.index, envelope: at.envelope };
+            let inner = Located {
+                bytes: text.as_bytes(),
+                offset: at.offset,
+                index: at.index,
+                envelope: at.envelope,
+            };
             self.cloudtrail_text(&inner);
             return;
         }
@@ -354,8 +500,19 @@ impl<'a> Run<'a> {
             (Provider::Gcp, format, gcp::normalize(v, format, &ctx))
         } else if let Some(format) = azure::classify(v) {
             (Provider::Azure, format, azure::normalize(v, format, &ctx))
+        } else if get_ci(v, "logName").is_some()
+            && (get_ci(v, "jsonPayload").is_some() || get_ci(v, "textPayload").is_some())
+        {
+            let err = RecordError::not_an_event(
+                "GCP LogEntry with a jsonPayload/textPayload: an application log, not an audit log",
+            );
+            self.record_failed(at, Some(Provider::Gcp), "gcp_log_entry", err);
+            return;
         } else {
-            let keys: Vec<&str> = v.as_object().map(|m| m.keys().take(8).map(String::as_str).collect()).unwrap_or_default();
+            let keys: Vec<&str> = v
+                .as_object()
+                .map(|m| m.keys().take(8).map(String::as_str).collect())
+                .unwrap_or_default();
             let err = RecordError {
                 kind: "unrecognized",
                 reason: format!("not a CloudTrail, Azure or GCP audit record (keys: {keys:?})"),
@@ -374,7 +531,9 @@ impl<'a> Run<'a> {
         match serde_json::from_slice::<CloudTrailRecord<'_>>(at.bytes) {
             Ok(record) => self.cloudtrail_record(&record, at, Some(at.bytes)),
             Err(e) => {
-                let err = RecordError::bad_value(format!("CloudTrail record has a field of the wrong shape: {e}"));
+                let err = RecordError::bad_value(format!(
+                    "CloudTrail record has a field of the wrong shape: {e}"
+                ));
                 self.record_failed(at, Some(Provider::Aws), aws::FORMAT, err);
             }
         }
@@ -399,7 +558,9 @@ fn unwrap_envelope(v: &Value) -> Envelope {
         return Envelope::Refused(
             Some(Provider::Aws),
             "eventbridge",
-            RecordError::not_an_event(format!("EventBridge event of type `{detail_type}` is not a CloudTrail record")),
+            RecordError::not_an_event(format!(
+                "EventBridge event of type `{detail_type}` is not a CloudTrail record"
+            )),
         );
     }
     if let Some(Value::String(text)) = get_ci(v, "CloudTrailEvent") {
@@ -409,12 +570,18 @@ fn unwrap_envelope(v: &Value) -> Envelope {
         return Envelope::Refused(
             Some(Provider::Aws),
             "cloudtrail_digest",
-            RecordError::not_an_event("CloudTrail digest file: log-integrity metadata, not activity"),
+            RecordError::not_an_event(
+                "CloudTrail digest file: log-integrity metadata, not activity",
+            ),
         );
     }
     if let (Some(message), Some(_)) = (get_ci(v, "message"), get_ci(v, "subscription")) {
         let Some(data) = get_ci(message, "data").and_then(Value::as_str) else {
-            return Envelope::Refused(None, "pubsub_push", RecordError::missing(Provider::Gcp, "message.data"));
+            return Envelope::Refused(
+                None,
+                "pubsub_push",
+                RecordError::missing(Provider::Gcp, "message.data"),
+            );
         };
         let decoded = base64::engine::general_purpose::STANDARD
             .decode(data.trim())
@@ -434,7 +601,8 @@ fn unwrap_envelope(v: &Value) -> Envelope {
         };
     }
     if let Some(data) = get_ci(v, "data") {
-        let is_cloudevent = get_ci(v, "specversion").is_some() || get_ci(v, "datacontenttype").is_some();
+        let is_cloudevent =
+            get_ci(v, "specversion").is_some() || get_ci(v, "datacontenttype").is_some();
         if is_cloudevent && data.is_object() {
             return Envelope::Inner(data.clone(), "cloudevent");
         }
@@ -442,9 +610,23 @@ fn unwrap_envelope(v: &Value) -> Envelope {
     Envelope::None
 }
 
+/// CloudTrail records are recognised by `eventName` or `eventVersion` (or the Insights type) beside any
+/// field that only CloudTrail uses, so hand-trimmed records are still read as CloudTrail (and a record
+/// without `eventName` is then refused as having no operation).
 fn is_cloudtrail(v: &Value) -> bool {
-    let has = |k: &str| v.get(k).is_some();
-    has("eventName") && (has("eventSource") || has("eventVersion") || has("userIdentity"))
+    const CLOUDTRAIL_ONLY: [&str; 8] = [
+        "eventSource",
+        "eventVersion",
+        "userIdentity",
+        "awsRegion",
+        "requestParameters",
+        "responseElements",
+        "recipientAccountId",
+        "sourceIPAddress",
+    ];
+    let insight = get_ci(v, "eventType").and_then(Value::as_str) == Some("AwsCloudTrailInsight");
+    let names_itself = get_ci(v, "eventName").is_some() || get_ci(v, "eventVersion").is_some();
+    (names_itself || insight) && CLOUDTRAIL_ONLY.iter().any(|k| get_ci(v, k).is_some())
 }
 
 /// Azure REST API specification examples wrap a list response as `responses."200".body.value`.
@@ -522,19 +704,30 @@ mod tests {
 
     #[test]
     fn ndjson_with_a_bad_line_keeps_the_rest() {
-        let text = format!("{}\n{{\"broken\": \n{}\n", CT.replace('@', "1"), CT.replace('@', "2"));
+        let text = format!(
+            "{}\n{{\"broken\": \n{}\n",
+            CT.replace('@', "1"),
+            CT.replace('@', "2")
+        );
         let out = run(text.as_bytes());
         let ids: Vec<&str> = out.events.iter().map(|e| e.event_id.as_str()).collect();
         assert_eq!(ids, vec!["id-1", "id-2"]);
         assert_eq!(out.dead_letters.len(), 1);
         assert_eq!(out.dead_letters[0].kind, "truncated");
-        assert_eq!(out.dead_letters[0].original().as_deref(), Some(&b"{\"broken\": \n"[..]));
+        assert_eq!(
+            out.dead_letters[0].original().as_deref(),
+            Some(&b"{\"broken\": \n"[..])
+        );
         assert_eq!(out.dead_letters[0].byte_offset as usize, CT.len() + 1);
     }
 
     #[test]
     fn s3_file_records_are_indexed() {
-        let text = format!("{{\"Records\":[{},{}]}}", CT.replace('@', "1"), CT.replace('@', "2"));
+        let text = format!(
+            "{{\"Records\":[{},{}]}}",
+            CT.replace('@', "1"),
+            CT.replace('@', "2")
+        );
         let out = run(text.as_bytes());
         assert_eq!(out.events.len(), 2);
         assert_eq!(out.events[1].raw_ref.record_index, 1);
@@ -543,7 +736,10 @@ mod tests {
 
     #[test]
     fn envelopes_unwrap() {
-        let bridge = format!("{{\"detail-type\":\"AWS API Call via CloudTrail\",\"source\":\"aws.s3\",\"detail\":{}}}", CT.replace('@', "1"));
+        let bridge = format!(
+            "{{\"detail-type\":\"AWS API Call via CloudTrail\",\"source\":\"aws.s3\",\"detail\":{}}}",
+            CT.replace('@', "1")
+        );
         let out = run(bridge.as_bytes());
         assert_eq!(out.events.len(), 1);
         assert_eq!(out.events[0].raw_ref.format, "eventbridge:cloudtrail");
@@ -586,10 +782,16 @@ mod tests {
 
     #[test]
     fn limits_are_enforced() {
-        let limits = Limits { max_document_bytes: 100, ..Limits::default() };
+        let limits = Limits {
+            max_document_bytes: 100,
+            ..Limits::default()
+        };
         let out = normalize_bytes("t", CT.as_bytes(), Utc::now(), &limits);
         assert_eq!(out.dead_letters[0].kind, "too_large");
-        let limits = Limits { max_input_bytes: 10, ..Limits::default() };
+        let limits = Limits {
+            max_input_bytes: 10,
+            ..Limits::default()
+        };
         let out = normalize_bytes("t", CT.as_bytes(), Utc::now(), &limits);
         assert_eq!(out.dead_letters[0].kind, "too_large");
         assert_eq!(out.events.len(), 0);
@@ -611,6 +813,9 @@ mod tests {
 
     #[test]
     fn escape_only_inside_strings() {
-        assert_eq!(escape_control_characters(b"{\"a\":\"x\ny\"}\n"), b"{\"a\":\"x\\u000ay\"}\n".to_vec());
+        assert_eq!(
+            escape_control_characters(b"{\"a\":\"x\ny\"}\n"),
+            b"{\"a\":\"x\\u000ay\"}\n".to_vec()
+        );
     }
 }

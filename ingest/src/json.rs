@@ -14,7 +14,9 @@ pub(crate) fn map_get_ci<'v>(map: &'v Map<String, Value>, key: &str) -> Option<&
     if let Some(v) = map.get(key) {
         return Some(v);
     }
-    map.iter().find(|(k, _)| k.eq_ignore_ascii_case(key)).map(|(_, v)| v)
+    map.iter()
+        .find(|(k, _)| k.eq_ignore_ascii_case(key))
+        .map(|(_, v)| v)
 }
 
 /// Follows a path of keys (each matched ignoring case), skipping nulls.
@@ -32,7 +34,11 @@ pub(crate) fn scalar_text(v: &Value) -> Option<String> {
     match v {
         Value::String(s) => {
             let t = s.trim();
-            if t.is_empty() { None } else { Some(t.to_string()) }
+            if t.is_empty() {
+                None
+            } else {
+                Some(t.to_string())
+            }
         }
         Value::Number(n) => Some(n.to_string()),
         Value::Bool(b) => Some(b.to_string()),
@@ -72,7 +78,9 @@ pub(crate) fn embedded_object(v: &Value) -> Option<Value> {
         Value::String(s) => {
             let t = s.trim_start();
             if t.starts_with('{') {
-                serde_json::from_str::<Value>(t).ok().filter(Value::is_object)
+                serde_json::from_str::<Value>(t)
+                    .ok()
+                    .filter(Value::is_object)
             } else {
                 None
             }
@@ -89,7 +97,11 @@ pub(crate) fn parse_time(v: &Value) -> Option<DateTime<Utc>> {
         Value::Number(n) => {
             let x = n.as_f64()?;
             // Values past year 2286 in seconds are milliseconds.
-            let micros = if x.abs() > 1e10 { x * 1_000.0 } else { x * 1_000_000.0 };
+            let micros = if x.abs() > 1e10 {
+                x * 1_000.0
+            } else {
+                x * 1_000_000.0
+            };
             DateTime::from_timestamp_micros(micros as i64)
         }
         Value::String(s) => parse_time_str(s.trim()),
@@ -141,7 +153,10 @@ mod tests {
         let v = json!({"operationname": "a", "OperationName": "b"});
         assert_eq!(text(&v, &["OperationName"]).as_deref(), Some("b"));
         assert_eq!(text(&v, &["operationname"]).as_deref(), Some("a"));
-        assert_eq!(text(&json!({"level": "x"}), &["Level"]).as_deref(), Some("x"));
+        assert_eq!(
+            text(&json!({"level": "x"}), &["Level"]).as_deref(),
+            Some("x")
+        );
         assert_eq!(text(&v, &["missing"]), None);
     }
 
@@ -156,15 +171,33 @@ mod tests {
     #[test]
     fn times_in_every_shape() {
         let want = |s: &str| parse_time(&json!(s)).map(|t| t.to_rfc3339());
-        assert_eq!(want("2019-10-18T15:30:51.0273716Z").as_deref(), Some("2019-10-18T15:30:51.027371600+00:00"));
-        assert_eq!(want("2023-07-26 22:58:30.983201900").as_deref(), Some("2023-07-26T22:58:30.983201900+00:00"));
-        assert_eq!(want("2014-03-06T21:22:54Z").as_deref(), Some("2014-03-06T21:22:54+00:00"));
-        assert_eq!(want("2018-01-01T10:00:00+02:00").as_deref(), Some("2018-01-01T08:00:00+00:00"));
+        assert_eq!(
+            want("2019-10-18T15:30:51.0273716Z").as_deref(),
+            Some("2019-10-18T15:30:51.027371600+00:00")
+        );
+        assert_eq!(
+            want("2023-07-26 22:58:30.983201900").as_deref(),
+            Some("2023-07-26T22:58:30.983201900+00:00")
+        );
+        assert_eq!(
+            want("2014-03-06T21:22:54Z").as_deref(),
+            Some("2014-03-06T21:22:54+00:00")
+        );
+        assert_eq!(
+            want("2018-01-01T10:00:00+02:00").as_deref(),
+            Some("2018-01-01T08:00:00+00:00")
+        );
         assert!(want("1/21/2020 2:34:56 PM").is_some());
         assert!(want("2020-01-21T14:34:56").is_some());
         assert_eq!(want("yesterday"), None);
-        assert_eq!(parse_time(&json!(1_600_000_000)).map(|t| t.timestamp()), Some(1_600_000_000));
-        assert_eq!(parse_time(&json!(1_600_000_000_123u64)).map(|t| t.timestamp_millis()), Some(1_600_000_000_123));
+        assert_eq!(
+            parse_time(&json!(1_600_000_000)).map(|t| t.timestamp()),
+            Some(1_600_000_000)
+        );
+        assert_eq!(
+            parse_time(&json!(1_600_000_000_123u64)).map(|t| t.timestamp_millis()),
+            Some(1_600_000_000_123)
+        );
     }
 
     #[test]

@@ -27,7 +27,10 @@ pub use document::{Limits, Normalized, normalize_bytes};
 #[derive(Debug, thiserror::Error)]
 pub enum IngestError {
     #[error("cannot read {path}: {source}")]
-    Read { path: String, source: std::io::Error },
+    Read {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("input path {0} does not exist; pass a file, a folder or - for stdin")]
     Missing(String),
 }

@@ -32,6 +32,15 @@ impl RecordContext<'_> {
         }
     }
 
+    /// The event time, or the ingest time when the record carries none (trimmed or hand-made records);
+    /// the flag says the time is estimated and lands in `Event::event_time_estimated`.
+    pub fn time_or_ingest(&self, parsed: Option<DateTime<Utc>>) -> (DateTime<Utc>, bool) {
+        match parsed {
+            Some(t) => (vigil_schemas::event::truncate_to_micros(t), false),
+            None => (self.ingest_time, true),
+        }
+    }
+
     /// The id for a record without a provider id: a hash of its bytes (or of its canonical JSON).
     pub fn content_id(&self, record: &serde_json::Value) -> String {
         match self.raw {
@@ -52,15 +61,24 @@ pub struct RecordError {
 
 impl RecordError {
     pub fn missing(provider: Provider, field: &str) -> RecordError {
-        RecordError { kind: "missing_field", reason: format!("{provider} record has no usable `{field}`") }
+        RecordError {
+            kind: "missing_field",
+            reason: format!("{provider} record has no usable `{field}`"),
+        }
     }
 
     pub fn not_an_event(reason: impl Into<String>) -> RecordError {
-        RecordError { kind: "not_an_event", reason: reason.into() }
+        RecordError {
+            kind: "not_an_event",
+            reason: reason.into(),
+        }
     }
 
     pub fn bad_value(reason: impl Into<String>) -> RecordError {
-        RecordError { kind: "bad_value", reason: reason.into() }
+        RecordError {
+            kind: "bad_value",
+            reason: reason.into(),
+        }
     }
 }
 

@@ -33,15 +33,24 @@ impl Input {
     /// Reads the whole input, stopping one byte past `limit` so an oversized input is seen as such
     /// without being read whole.
     pub fn read(&self, limit: u64) -> Result<Vec<u8>, IngestError> {
-        let read_err = |source| IngestError::Read { path: self.name(), source };
+        let read_err = |source| IngestError::Read {
+            path: self.name(),
+            source,
+        };
         let mut buf = Vec::new();
         match self {
             Input::File(path) => {
                 let file = fs::File::open(path).map_err(read_err)?;
-                file.take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(read_err)?;
+                file.take(limit.saturating_add(1))
+                    .read_to_end(&mut buf)
+                    .map_err(read_err)?;
             }
             Input::Stdin => {
-                std::io::stdin().lock().take(limit.saturating_add(1)).read_to_end(&mut buf).map_err(read_err)?;
+                std::io::stdin()
+                    .lock()
+                    .take(limit.saturating_add(1))
+                    .read_to_end(&mut buf)
+                    .map_err(read_err)?;
             }
         }
         Ok(buf)
@@ -70,11 +79,20 @@ pub fn expand(paths: &[PathBuf]) -> Result<Vec<Input>, IngestError> {
 }
 
 fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
-    let entries = fs::read_dir(dir).map_err(|source| IngestError::Read { path: dir.display().to_string(), source })?;
+    let entries = fs::read_dir(dir).map_err(|source| IngestError::Read {
+        path: dir.display().to_string(),
+        source,
+    })?;
     for entry in entries {
-        let entry = entry.map_err(|source| IngestError::Read { path: dir.display().to_string(), source })?;
+        let entry = entry.map_err(|source| IngestError::Read {
+            path: dir.display().to_string(),
+            source,
+        })?;
         let path = entry.path();
-        let hidden = path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.starts_with('.'));
+        let hidden = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.starts_with('.'));
         if hidden {
             continue;
         }
@@ -104,7 +122,10 @@ mod tests {
         assert!(names[0].ends_with("b.json"));
         assert!(names[1].ends_with("sub/a.json.gz"));
         assert_eq!(names[2], "stdin");
-        assert!(matches!(expand(&[dir.join("nope")]), Err(IngestError::Missing(_))));
+        assert!(matches!(
+            expand(&[dir.join("nope")]),
+            Err(IngestError::Missing(_))
+        ));
         let big = Input::File(dir.join("b.json")).read(1)?;
         assert_eq!(big.len(), 2, "reads one byte past the limit, no more");
         fs::remove_dir_all(&dir)?;

@@ -84,9 +84,21 @@ mod tests {
 
     #[test]
     fn accepts_every_scalar_and_skips_containers() -> Result<(), serde_json::Error> {
-        let t: Vec<Text<'_>> = serde_json::from_str(r#"["a", 3, true, {"x": [1]}, [1, 2], "q\"x", null]"#)?;
+        let t: Vec<Text<'_>> =
+            serde_json::from_str(r#"["a", 3, true, {"x": [1]}, [1, 2], "q\"x", null]"#)?;
         let texts: Vec<Option<&str>> = t.iter().map(Text::get).collect();
-        assert_eq!(texts, vec![Some("a"), Some("3"), Some("true"), None, None, Some("q\"x"), None]);
+        assert_eq!(
+            texts,
+            vec![
+                Some("a"),
+                Some("3"),
+                Some("true"),
+                None,
+                None,
+                Some("q\"x"),
+                None
+            ]
+        );
         assert!(matches!(t[0].0, Cow::Borrowed(_)));
         Ok(())
     }

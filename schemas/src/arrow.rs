@@ -4,28 +4,32 @@
 use std::sync::{Arc, LazyLock};
 
 use arrow_array::builder::{
-    BooleanBuilder, ListBuilder, StringBuilder, StructBuilder, TimestampMicrosecondBuilder, UInt64Builder,
+    BooleanBuilder, ListBuilder, StringBuilder, StructBuilder, TimestampMicrosecondBuilder,
+    UInt64Builder,
 };
 use arrow_array::{
-    Array, ArrayRef, BooleanArray, ListArray, RecordBatch, StringArray, StructArray, TimestampMicrosecondArray,
-    UInt64Array,
+    Array, ArrayRef, BooleanArray, ListArray, RecordBatch, StringArray, StructArray,
+    TimestampMicrosecondArray, UInt64Array,
 };
 use arrow_schema::{DataType, Field, Fields, Schema, SchemaRef, TimeUnit};
 use chrono::{DateTime, Utc};
 
+use crate::SchemaError;
 use crate::event::{
-    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus, Provider, RawRef,
-    Resource, SourceEndpoint,
+    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus,
+    Provider, RawRef, Resource, SourceEndpoint,
 };
 use crate::identity::{Identity, IdentityKind};
-use crate::SchemaError;
 
 fn timestamp() -> DataType {
     DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
 }
 
 fn chain_fields() -> Fields {
-    Fields::from(vec![Field::new("relation", DataType::Utf8, false), Field::new("principal", DataType::Utf8, false)])
+    Fields::from(vec![
+        Field::new("relation", DataType::Utf8, false),
+        Field::new("principal", DataType::Utf8, false),
+    ])
 }
 
 fn resource_fields() -> Fields {
@@ -41,6 +45,7 @@ static EVENT_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
     Arc::new(Schema::new(vec![
         utf8("event_id", false),
         Field::new("event_time", timestamp(), false),
+        Field::new("event_time_estimated", DataType::Boolean, false),
         Field::new("ingest_time", timestamp(), false),
         utf8("provider", false),
         utf8("class", false),
@@ -55,7 +60,11 @@ static EVENT_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         Field::new("identity_mfa", DataType::Boolean, true),
         Field::new(
             "identity_chain",
-            DataType::List(Arc::new(Field::new("item", DataType::Struct(chain_fields()), true))),
+            DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Struct(chain_fields()),
+                true,
+            ))),
             false,
         ),
         utf8("action_service", false),
@@ -64,7 +73,11 @@ static EVENT_SCHEMA: LazyLock<SchemaRef> = LazyLock::new(|| {
         utf8("action_category", false),
         Field::new(
             "resources",
-            DataType::List(Arc::new(Field::new("item", DataType::Struct(resource_fields()), true))),
+            DataType::List(Arc::new(Field::new(
+                "item",
+                DataType::Struct(resource_fields()),
+                true,
+            ))),
             false,
         ),
         utf8("src_ip", true),
@@ -91,15 +104,21 @@ pub fn events_to_batch(events: &[Event]) -> Result<RecordBatch, SchemaError> {
     let s = |_: &str| StringBuilder::with_capacity(n, n * 16);
     let mut event_id = s("");
     let mut event_time = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
+    let mut estimated = BooleanBuilder::with_capacity(n);
     let mut ingest_time = TimestampMicrosecondBuilder::with_capacity(n).with_timezone("UTC");
-    let (mut provider, mut class, mut account, mut tenant, mut region) = (s(""), s(""), s(""), s(""), s(""));
-    let (mut key, mut kind, mut display, mut session, mut credential) = (s(""), s(""), s(""), s(""), s(""));
+    let (mut provider, mut class, mut account, mut tenant, mut region) =
+        (s(""), s(""), s(""), s(""), s(""));
+    let (mut key, mut kind, mut display, mut session, mut credential) =
+        (s(""), s(""), s(""), s(""), s(""));
     let mut mfa = BooleanBuilder::with_capacity(n);
-    let mut chain = ListBuilder::new(StructBuilder::from_fields(chain_fields(), 0))
-        .with_field(Arc::new(Field::new("item", DataType::Struct(chain_fields()), true)));
+    let mut chain = ListBuilder::new(StructBuilder::from_fields(chain_fields(), 0)).with_field(
+        Arc::new(Field::new("item", DataType::Struct(chain_fields()), true)),
+    );
     let (mut service, mut operation, mut permission, mut category) = (s(""), s(""), s(""), s(""));
-    let mut resources = ListBuilder::new(StructBuilder::from_fields(resource_fields(), 0))
-        .with_field(Arc::new(Field::new("item", DataType::Struct(resource_fields()), true)));
+    let mut resources =
+        ListBuilder::new(StructBuilder::from_fields(resource_fields(), 0)).with_field(Arc::new(
+            Field::new("item", DataType::Struct(resource_fields()), true),
+        ));
     let (mut src_ip, mut src_raw, mut agent) = (s(""), s(""), s(""));
     let (mut status, mut error_code, mut error_message) = (s(""), s(""), s(""));
     let mut raw_source = s("");
@@ -110,6 +129,7 @@ pub fn events_to_batch(events: &[Event]) -> Result<RecordBatch, SchemaError> {
     for e in events {
         event_id.append_value(&e.event_id);
         event_time.append_value(e.event_time.timestamp_micros());
+        estimated.append_value(e.event_time_estimated);
         ingest_time.append_value(e.ingest_time.timestamp_micros());
         provider.append_value(e.provider.as_str());
         class.append_value(e.class.as_str());
@@ -156,6 +176,7 @@ pub fn events_to_batch(events: &[Event]) -> Result<RecordBatch, SchemaError> {
     let columns: Vec<ArrayRef> = vec![
         Arc::new(event_id.finish()),
         Arc::new(event_time.finish()),
+        Arc::new(estimated.finish()),
         Arc::new(ingest_time.finish()),
         Arc::new(provider.finish()),
         Arc::new(class.finish()),
@@ -188,10 +209,16 @@ pub fn events_to_batch(events: &[Event]) -> Result<RecordBatch, SchemaError> {
     Ok(RecordBatch::try_new(event_schema(), columns)?)
 }
 
-fn append_str(item: &mut StructBuilder, index: usize, value: Option<&str>) -> Result<(), SchemaError> {
+fn append_str(
+    item: &mut StructBuilder,
+    index: usize,
+    value: Option<&str>,
+) -> Result<(), SchemaError> {
     let builder = item
         .field_builder::<StringBuilder>(index)
-        .ok_or(SchemaError::Column { column: "struct field builder" })?;
+        .ok_or(SchemaError::Column {
+            column: "struct field builder",
+        })?;
     builder.append_option(value);
     Ok(())
 }
@@ -223,31 +250,67 @@ pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
             .and_then(|c| c.as_any().downcast_ref::<ListArray>())
             .ok_or(SchemaError::Column { column: name })
     };
-    let opt = |a: &StringArray, i: usize| if a.is_null(i) { None } else { Some(a.value(i).to_string()) };
+    let opt = |a: &StringArray, i: usize| {
+        if a.is_null(i) {
+            None
+        } else {
+            Some(a.value(i).to_string())
+        }
+    };
 
     let event_id = strings("event_id")?;
     let (event_time, ingest_time) = (times("event_time")?, times("ingest_time")?);
     let (provider, class) = (strings("provider")?, strings("class")?);
-    let (account, tenant, region) = (strings("account_id")?, strings("tenant_id")?, strings("region")?);
-    let (key, kind, display) = (strings("identity_key")?, strings("identity_type")?, strings("identity_display_name")?);
-    let (session, credential) = (strings("identity_session_name")?, strings("identity_credential_id")?);
-    let mfa = batch
-        .column_by_name("identity_mfa")
-        .and_then(|c| c.as_any().downcast_ref::<BooleanArray>())
-        .ok_or(SchemaError::Column { column: "identity_mfa" })?;
+    let (account, tenant, region) = (
+        strings("account_id")?,
+        strings("tenant_id")?,
+        strings("region")?,
+    );
+    let (key, kind, display) = (
+        strings("identity_key")?,
+        strings("identity_type")?,
+        strings("identity_display_name")?,
+    );
+    let (session, credential) = (
+        strings("identity_session_name")?,
+        strings("identity_credential_id")?,
+    );
+    let booleans = |name: &'static str| -> Result<&BooleanArray, SchemaError> {
+        batch
+            .column_by_name(name)
+            .and_then(|c| c.as_any().downcast_ref::<BooleanArray>())
+            .ok_or(SchemaError::Column { column: name })
+    };
+    let mfa = booleans("identity_mfa")?;
+    let estimated = booleans("event_time_estimated")?;
     let chain = lists("identity_chain")?;
     let (service, operation) = (strings("action_service")?, strings("action_operation")?);
     let (permission, category) = (strings("action_permission")?, strings("action_category")?);
     let resources = lists("resources")?;
-    let (src_ip, src_raw, agent) = (strings("src_ip")?, strings("src_raw")?, strings("user_agent")?);
-    let (status, error_code, error_message) =
-        (strings("outcome_status")?, strings("outcome_error_code")?, strings("outcome_error_message")?);
+    let (src_ip, src_raw, agent) = (
+        strings("src_ip")?,
+        strings("src_raw")?,
+        strings("user_agent")?,
+    );
+    let (status, error_code, error_message) = (
+        strings("outcome_status")?,
+        strings("outcome_error_code")?,
+        strings("outcome_error_message")?,
+    );
     let (raw_source, raw_format) = (strings("raw_source")?, strings("raw_format")?);
     let (byte_offset, record_index) = (u64s("raw_byte_offset")?, u64s("raw_record_index")?);
 
-    let bad = |column: &'static str, row: usize, reason: String| SchemaError::Value { column, row, reason };
-    let time = |a: &TimestampMicrosecondArray, column: &'static str, i: usize| -> Result<DateTime<Utc>, SchemaError> {
-        DateTime::from_timestamp_micros(a.value(i)).ok_or_else(|| bad(column, i, "timestamp out of range".into()))
+    let bad = |column: &'static str, row: usize, reason: String| SchemaError::Value {
+        column,
+        row,
+        reason,
+    };
+    let time = |a: &TimestampMicrosecondArray,
+                column: &'static str,
+                i: usize|
+     -> Result<DateTime<Utc>, SchemaError> {
+        DateTime::from_timestamp_micros(a.value(i))
+            .ok_or_else(|| bad(column, i, "timestamp out of range".into()))
     };
 
     let mut out = Vec::with_capacity(batch.num_rows());
@@ -257,8 +320,9 @@ pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
             .map(|j| {
                 let relation = string_field(&links, 0, j).unwrap_or_default();
                 Ok(ChainLink {
-                    relation: ChainRelation::parse(&relation)
-                        .ok_or_else(|| bad("identity_chain", i, format!("unknown relation {relation}")))?,
+                    relation: ChainRelation::parse(&relation).ok_or_else(|| {
+                        bad("identity_chain", i, format!("unknown relation {relation}"))
+                    })?,
                     principal: string_field(&links, 1, j).unwrap_or_default(),
                 })
             })
@@ -272,25 +336,36 @@ pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
             })
             .collect();
         let ip = match opt(src_ip, i) {
-            Some(text) => Some(text.parse().map_err(|_| bad("src_ip", i, format!("not an IP: {text}")))?),
+            Some(text) => Some(
+                text.parse()
+                    .map_err(|_| bad("src_ip", i, format!("not an IP: {text}")))?,
+            ),
             None => None,
         };
         out.push(Event {
             event_id: event_id.value(i).to_string(),
             event_time: time(event_time, "event_time", i)?,
+            event_time_estimated: estimated.value(i),
             ingest_time: time(ingest_time, "ingest_time", i)?,
-            provider: Provider::parse(provider.value(i)).ok_or_else(|| bad("provider", i, provider.value(i).into()))?,
-            class: EventClass::parse(class.value(i)).ok_or_else(|| bad("class", i, class.value(i).into()))?,
+            provider: Provider::parse(provider.value(i))
+                .ok_or_else(|| bad("provider", i, provider.value(i).into()))?,
+            class: EventClass::parse(class.value(i))
+                .ok_or_else(|| bad("class", i, class.value(i).into()))?,
             account_id: opt(account, i),
             tenant_id: opt(tenant, i),
             region: opt(region, i),
             identity: Identity {
                 key: key.value(i).to_string(),
-                kind: IdentityKind::parse(kind.value(i)).ok_or_else(|| bad("identity_type", i, kind.value(i).into()))?,
+                kind: IdentityKind::parse(kind.value(i))
+                    .ok_or_else(|| bad("identity_type", i, kind.value(i).into()))?,
                 display_name: opt(display, i),
                 session_name: opt(session, i),
                 credential_id: opt(credential, i),
-                mfa: if mfa.is_null(i) { None } else { Some(mfa.value(i)) },
+                mfa: if mfa.is_null(i) {
+                    None
+                } else {
+                    Some(mfa.value(i))
+                },
                 chain: chain_links,
             },
             action: Action {
@@ -301,7 +376,10 @@ pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
                     .ok_or_else(|| bad("action_category", i, category.value(i).into()))?,
             },
             resources: resource_list,
-            source: SourceEndpoint { ip, raw: opt(src_raw, i) },
+            source: SourceEndpoint {
+                ip,
+                raw: opt(src_raw, i),
+            },
             user_agent: opt(agent, i),
             outcome: Outcome {
                 status: OutcomeStatus::parse(status.value(i))
@@ -326,10 +404,16 @@ fn struct_items(list: &ListArray, row: usize) -> Result<StructArray, SchemaError
         .as_any()
         .downcast_ref::<StructArray>()
         .cloned()
-        .ok_or(SchemaError::Column { column: "list of struct" })
+        .ok_or(SchemaError::Column {
+            column: "list of struct",
+        })
 }
 
 fn string_field(items: &StructArray, field: usize, j: usize) -> Option<String> {
     let column = items.column(field).as_any().downcast_ref::<StringArray>()?;
-    if column.is_null(j) { None } else { Some(column.value(j).to_string()) }
+    if column.is_null(j) {
+        None
+    } else {
+        Some(column.value(j).to_string())
+    }
 }

@@ -67,7 +67,9 @@ impl DeadLetter {
 
     /// The original bytes as far as they were kept.
     pub fn original(&self) -> Option<Vec<u8>> {
-        base64::engine::general_purpose::STANDARD.decode(&self.original_base64).ok()
+        base64::engine::general_purpose::STANDARD
+            .decode(&self.original_base64)
+            .ok()
     }
 }
 

@@ -66,7 +66,9 @@ impl EventClass {
     }
 
     pub fn parse(s: &str) -> Option<EventClass> {
-        [EventClass::ApiActivity, EventClass::Authentication].into_iter().find(|c| c.as_str() == s)
+        [EventClass::ApiActivity, EventClass::Authentication]
+            .into_iter()
+            .find(|c| c.as_str() == s)
     }
 }
 
@@ -155,7 +157,10 @@ impl SourceEndpoint {
         if trimmed.is_empty() {
             return SourceEndpoint::default();
         }
-        SourceEndpoint { ip: parse_ip(trimmed), raw: Some(trimmed.to_string()) }
+        SourceEndpoint {
+            ip: parse_ip(trimmed),
+            raw: Some(trimmed.to_string()),
+        }
     }
 }
 
@@ -192,7 +197,13 @@ impl OutcomeStatus {
     }
 
     pub fn parse(s: &str) -> Option<OutcomeStatus> {
-        [OutcomeStatus::Success, OutcomeStatus::Failure, OutcomeStatus::Unknown].into_iter().find(|o| o.as_str() == s)
+        [
+            OutcomeStatus::Success,
+            OutcomeStatus::Failure,
+            OutcomeStatus::Unknown,
+        ]
+        .into_iter()
+        .find(|o| o.as_str() == s)
     }
 }
 
@@ -207,7 +218,11 @@ pub struct Outcome {
 
 impl Outcome {
     pub fn success() -> Outcome {
-        Outcome { status: OutcomeStatus::Success, error_code: None, error_message: None }
+        Outcome {
+            status: OutcomeStatus::Success,
+            error_code: None,
+            error_message: None,
+        }
     }
 }
 
@@ -250,9 +265,14 @@ impl ChainRelation {
     }
 
     pub fn parse(s: &str) -> Option<ChainRelation> {
-        [ChainRelation::AssumedFrom, ChainRelation::DelegatedBy, ChainRelation::InvokedBy, ChainRelation::FederatedThrough]
-            .into_iter()
-            .find(|r| r.as_str() == s)
+        [
+            ChainRelation::AssumedFrom,
+            ChainRelation::DelegatedBy,
+            ChainRelation::InvokedBy,
+            ChainRelation::FederatedThrough,
+        ]
+        .into_iter()
+        .find(|r| r.as_str() == s)
     }
 }
 
@@ -269,6 +289,10 @@ pub struct Event {
     /// `sha256:` and a content hash of the raw record when the provider gave none.
     pub event_id: String,
     pub event_time: DateTime<Utc>,
+    /// True when the record carried no event time and `event_time` is the ingest time instead
+    /// (trimmed or hand-made records; real provider logs always carry one).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub event_time_estimated: bool,
     pub ingest_time: DateTime<Utc>,
     pub provider: Provider,
     pub class: EventClass,
@@ -323,14 +347,20 @@ mod tests {
     #[test]
     fn source_endpoint_keeps_non_ips_raw() {
         let ip = SourceEndpoint::from_raw(" 198.51.100.7 ");
-        assert_eq!(ip.ip, Some("198.51.100.7".parse().unwrap_or_else(|_| unreachable!())));
+        assert_eq!(
+            ip.ip,
+            Some("198.51.100.7".parse().unwrap_or_else(|_| unreachable!()))
+        );
         let internal = SourceEndpoint::from_raw("AWS Internal");
         assert_eq!(internal.ip, None);
         assert_eq!(internal.raw.as_deref(), Some("AWS Internal"));
         let v6 = SourceEndpoint::from_raw("2001:db8::1");
         assert!(matches!(v6.ip, Some(IpAddr::V6(_))));
         let with_port = SourceEndpoint::from_raw("10.1.2.3:443");
-        assert_eq!(with_port.ip.map(|i| i.to_string()).as_deref(), Some("10.1.2.3"));
+        assert_eq!(
+            with_port.ip.map(|i| i.to_string()).as_deref(),
+            Some("10.1.2.3")
+        );
         assert_eq!(SourceEndpoint::from_raw(""), SourceEndpoint::default());
         assert_eq!(SourceEndpoint::from_raw("gce-internal-ip").ip, None);
     }

@@ -14,8 +14,8 @@ pub mod ocsf;
 
 pub use dead_letter::DeadLetter;
 pub use event::{
-    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus, Provider,
-    RawRef, Resource, SourceEndpoint,
+    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus,
+    Provider, RawRef, Resource, SourceEndpoint,
 };
 pub use identity::{Identity, IdentityKind};
 
@@ -31,5 +31,9 @@ pub enum SchemaError {
     #[error("column `{column}` is missing or has an unexpected type")]
     Column { column: &'static str },
     #[error("column `{column}` row {row}: {reason}")]
-    Value { column: &'static str, row: usize, reason: String },
+    Value {
+        column: &'static str,
+        row: usize,
+        reason: String,
+    },
 }

@@ -43,7 +43,12 @@ impl Event {
         if !session.is_empty() {
             actor.insert("session".into(), Value::Object(session));
         }
-        if let Some(link) = self.identity.chain.iter().find(|l| l.relation == crate::ChainRelation::InvokedBy) {
+        if let Some(link) = self
+            .identity
+            .chain
+            .iter()
+            .find(|l| l.relation == crate::ChainRelation::InvokedBy)
+        {
             actor.insert("invoked_by".into(), json!(link.principal));
         }
 
@@ -98,6 +103,7 @@ impl Event {
             "unmapped": { "vigil": {
                 "permission": self.action.permission,
                 "action_category": self.action.category.as_str(),
+                "event_time_estimated": self.event_time_estimated,
                 "identity_chain": self.identity.chain,
                 "raw_ref": self.raw_ref,
             }},

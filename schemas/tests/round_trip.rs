@@ -6,7 +6,8 @@ use vigil_schemas::arrow::{batch_to_events, event_schema, events_to_batch};
 use vigil_schemas::*;
 
 fn time() -> impl Strategy<Value = DateTime<Utc>> {
-    (0i64..4_102_444_800_000_000).prop_map(|us| DateTime::from_timestamp_micros(us).unwrap_or_default())
+    (0i64..4_102_444_800_000_000)
+        .prop_map(|us| DateTime::from_timestamp_micros(us).unwrap_or_default())
 }
 
 fn opt_text() -> impl Strategy<Value = Option<String>> {
@@ -14,13 +15,19 @@ fn opt_text() -> impl Strategy<Value = Option<String>> {
 }
 
 fn identity() -> impl Strategy<Value = Identity> {
-    let link = (prop::sample::select(vec![
-        ChainRelation::AssumedFrom,
-        ChainRelation::DelegatedBy,
-        ChainRelation::InvokedBy,
-        ChainRelation::FederatedThrough,
-    ]), "\\PC{1,20}")
-        .prop_map(|(relation, principal)| ChainLink { relation, principal });
+    let link = (
+        prop::sample::select(vec![
+            ChainRelation::AssumedFrom,
+            ChainRelation::DelegatedBy,
+            ChainRelation::InvokedBy,
+            ChainRelation::FederatedThrough,
+        ]),
+        "\\PC{1,20}",
+    )
+        .prop_map(|(relation, principal)| ChainLink {
+            relation,
+            principal,
+        });
     (
         "\\PC{1,40}",
         prop::sample::select(IdentityKind::ALL.to_vec()),
@@ -30,50 +37,103 @@ fn identity() -> impl Strategy<Value = Identity> {
         proptest::option::of(any::<bool>()),
         prop::collection::vec(link, 0..3),
     )
-        .prop_map(|(key, kind, display_name, session_name, credential_id, mfa, chain)| Identity {
-            key,
-            kind,
-            display_name,
-            session_name,
-            credential_id,
-            mfa,
-            chain,
-        })
+        .prop_map(
+            |(key, kind, display_name, session_name, credential_id, mfa, chain)| Identity {
+                key,
+                kind,
+                display_name,
+                session_name,
+                credential_id,
+                mfa,
+                chain,
+            },
+        )
 }
 
 fn event() -> impl Strategy<Value = Event> {
-    let resource = ("\\PC{1,30}", opt_text(), opt_text()).prop_map(|(id, kind, name)| Resource { id, kind, name });
-    let source = proptest::option::of(any::<std::net::IpAddr>())
-        .prop_map(|ip| SourceEndpoint { ip, raw: ip.map(|i| i.to_string()) });
+    let resource = ("\\PC{1,30}", opt_text(), opt_text()).prop_map(|(id, kind, name)| Resource {
+        id,
+        kind,
+        name,
+    });
+    let source = proptest::option::of(any::<std::net::IpAddr>()).prop_map(|ip| SourceEndpoint {
+        ip,
+        raw: ip.map(|i| i.to_string()),
+    });
     let outcome = (
-        prop::sample::select(vec![OutcomeStatus::Success, OutcomeStatus::Failure, OutcomeStatus::Unknown]),
+        prop::sample::select(vec![
+            OutcomeStatus::Success,
+            OutcomeStatus::Failure,
+            OutcomeStatus::Unknown,
+        ]),
         opt_text(),
         opt_text(),
     )
-        .prop_map(|(status, error_code, error_message)| Outcome { status, error_code, error_message });
+        .prop_map(|(status, error_code, error_message)| Outcome {
+            status,
+            error_code,
+            error_message,
+        });
     (
-        ("\\PC{1,40}", time(), time(), prop::sample::select(Provider::ALL.to_vec())),
+        (
+            "\\PC{1,40}",
+            time(),
+            time(),
+            prop::sample::select(Provider::ALL.to_vec()),
+        ),
         (opt_text(), opt_text(), opt_text(), identity()),
-        ("\\PC{1,20}", "\\PC{1,20}", "\\PC{1,20}", prop::sample::select(ActionCategory::ALL.to_vec())),
-        (prop::collection::vec(resource, 0..4), source, opt_text(), outcome),
-        ("\\PC{1,20}", any::<u64>(), any::<u64>(), "[a-z_]{1,20}", any::<bool>()),
+        (
+            "\\PC{1,20}",
+            "\\PC{1,20}",
+            "\\PC{1,20}",
+            prop::sample::select(ActionCategory::ALL.to_vec()),
+        ),
+        (
+            prop::collection::vec(resource, 0..4),
+            source,
+            opt_text(),
+            outcome,
+        ),
+        (
+            "\\PC{1,20}",
+            any::<u64>(),
+            any::<u64>(),
+            "[a-z_]{1,20}",
+            any::<bool>(),
+            any::<bool>(),
+        ),
     )
         .prop_map(|(a, b, c, d, e)| Event {
             event_id: a.0,
             event_time: a.1,
+            event_time_estimated: e.5,
             ingest_time: a.2,
             provider: a.3,
-            class: if e.4 { EventClass::ApiActivity } else { EventClass::Authentication },
+            class: if e.4 {
+                EventClass::ApiActivity
+            } else {
+                EventClass::Authentication
+            },
             account_id: b.0,
             tenant_id: b.1,
             region: b.2,
             identity: b.3,
-            action: Action { service: c.0, operation: c.1, permission: c.2, category: c.3 },
+            action: Action {
+                service: c.0,
+                operation: c.1,
+                permission: c.2,
+                category: c.3,
+            },
             resources: d.0,
             source: d.1,
             user_agent: d.2,
             outcome: d.3,
-            raw_ref: RawRef { source: e.0, byte_offset: e.1, record_index: e.2, format: e.3 },
+            raw_ref: RawRef {
+                source: e.0,
+                byte_offset: e.1,
+                record_index: e.2,
+                format: e.3,
+            },
         })
 }
 

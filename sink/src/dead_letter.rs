@@ -22,16 +22,26 @@ impl DeadLetterWriter {
         let path = path.into();
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| SinkError::io(&dir, e))?;
-        let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("deadletters.jsonl");
+        let name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or("deadletters.jsonl");
         let tmp = dir.join(format!(".{name}.tmp"));
         let file = fs::File::create(&tmp).map_err(|e| SinkError::io(&tmp, e))?;
-        Ok(DeadLetterWriter { path, tmp, out: BufWriter::new(file), count: 0 })
+        Ok(DeadLetterWriter {
+            path,
+            tmp,
+            out: BufWriter::new(file),
+            count: 0,
+        })
     }
 
     pub fn write(&mut self, letters: &[DeadLetter]) -> Result<(), SinkError> {
         for letter in letters {
             serde_json::to_writer(&mut self.out, letter)?;
-            self.out.write_all(b"\n").map_err(|e| SinkError::io(&self.tmp, e))?;
+            self.out
+                .write_all(b"\n")
+                .map_err(|e| SinkError::io(&self.tmp, e))?;
             self.count += 1;
         }
         Ok(())
@@ -39,7 +49,10 @@ impl DeadLetterWriter {
 
     /// Flushes, fsyncs and makes the file visible; returns its path and how many letters it holds.
     pub fn finish(self) -> Result<(PathBuf, u64), SinkError> {
-        let file = self.out.into_inner().map_err(|e| SinkError::io(&self.tmp, e.into_error()))?;
+        let file = self
+            .out
+            .into_inner()
+            .map_err(|e| SinkError::io(&self.tmp, e.into_error()))?;
         file.sync_all().map_err(|e| SinkError::io(&self.tmp, e))?;
         drop(file);
         fs::rename(&self.tmp, &self.path).map_err(|e| SinkError::io(&self.path, e))?;

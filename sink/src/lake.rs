@@ -29,7 +29,11 @@ pub struct LakeConfig {
 
 impl Default for LakeConfig {
     fn default() -> Self {
-        LakeConfig { rows_per_file: 250_000, row_group_rows: 64 * 1024, zstd_level: 3 }
+        LakeConfig {
+            rows_per_file: 250_000,
+            row_group_rows: 64 * 1024,
+            zstd_level: 3,
+        }
     }
 }
 
@@ -55,7 +59,11 @@ pub struct LakeWriter {
 
 impl LakeWriter {
     /// A writer under `root`; `run_id` makes file names unique across runs and processes.
-    pub fn new(root: impl Into<PathBuf>, run_id: impl Into<String>, config: LakeConfig) -> Result<LakeWriter, SinkError> {
+    pub fn new(
+        root: impl Into<PathBuf>,
+        run_id: impl Into<String>,
+        config: LakeConfig,
+    ) -> Result<LakeWriter, SinkError> {
         let root = root.into();
         fs::create_dir_all(&root).map_err(|e| SinkError::io(&root, e))?;
         let level = ZstdLevel::try_new(config.zstd_level)?;
@@ -100,13 +108,26 @@ impl LakeWriter {
         Ok(self.written)
     }
 
-    fn write_partition(&mut self, (provider, date): &(String, String), mut events: Vec<Event>) -> Result<(), SinkError> {
+    fn write_partition(
+        &mut self,
+        (provider, date): &(String, String),
+        mut events: Vec<Event>,
+    ) -> Result<(), SinkError> {
         if events.is_empty() {
             return Ok(());
         }
         // Sorted by identity then time, so an identity's timeline sits in few row groups and pages.
-        events.sort_by(|a, b| a.identity.key.cmp(&b.identity.key).then(a.event_time.cmp(&b.event_time)));
-        let dir = self.root.join("events").join(format!("provider={provider}")).join(format!("date={date}"));
+        events.sort_by(|a, b| {
+            a.identity
+                .key
+                .cmp(&b.identity.key)
+                .then(a.event_time.cmp(&b.event_time))
+        });
+        let dir = self
+            .root
+            .join("events")
+            .join(format!("provider={provider}"))
+            .join(format!("date={date}"));
         fs::create_dir_all(&dir).map_err(|e| SinkError::io(&dir, e))?;
         self.sequence += 1;
         let name = format!("part-{}-{:05}.parquet", self.run_id, self.sequence);
@@ -114,16 +135,27 @@ impl LakeWriter {
         let path = dir.join(&name);
         let bytes = write_atomically(&path, &batch, self.properties.clone())?;
         tracing::debug!(path = %path.display(), rows = events.len(), bytes, "lake file written");
-        self.written.push(WrittenFile { path, rows: events.len(), bytes });
+        self.written.push(WrittenFile {
+            path,
+            rows: events.len(),
+            bytes,
+        });
         Ok(())
     }
 }
 
 /// Writes `batch` to a hidden temporary file beside `path`, fsyncs it, renames it into place and
 /// fsyncs the directory.
-fn write_atomically(path: &Path, batch: &RecordBatch, properties: WriterProperties) -> Result<u64, SinkError> {
+fn write_atomically(
+    path: &Path,
+    batch: &RecordBatch,
+    properties: WriterProperties,
+) -> Result<u64, SinkError> {
     let dir = path.parent().unwrap_or(Path::new("."));
-    let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or("part.parquet");
+    let file_name = path
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or("part.parquet");
     let tmp = dir.join(format!(".{file_name}.tmp"));
     let file = fs::File::create(&tmp).map_err(|e| SinkError::io(&tmp, e))?;
     let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
@@ -149,10 +181,14 @@ mod tests {
     use vigil_schemas::*;
 
     fn event(id: &str, provider: Provider, day: u32, key: &str) -> Event {
-        let time = Utc.with_ymd_and_hms(2024, 3, day, 12, 0, 0).single().unwrap_or_default();
+        let time = Utc
+            .with_ymd_and_hms(2024, 3, day, 12, 0, 0)
+            .single()
+            .unwrap_or_default();
         Event {
             event_id: id.into(),
             event_time: time,
+            event_time_estimated: false,
             ingest_time: time,
             provider,
             class: EventClass::ApiActivity,
@@ -170,14 +206,22 @@ mod tests {
             source: SourceEndpoint::default(),
             user_agent: None,
             outcome: Outcome::success(),
-            raw_ref: RawRef { source: "f".into(), byte_offset: 0, record_index: 0, format: "cloudtrail".into() },
+            raw_ref: RawRef {
+                source: "f".into(),
+                byte_offset: 0,
+                record_index: 0,
+                format: "cloudtrail".into(),
+            },
         }
     }
 
     #[test]
     fn partitions_sorts_and_reads_back() -> Result<(), Box<dyn std::error::Error>> {
         let dir = tempfile::tempdir()?;
-        let config = LakeConfig { rows_per_file: 2, ..LakeConfig::default() };
+        let config = LakeConfig {
+            rows_per_file: 2,
+            ..LakeConfig::default()
+        };
         let mut lake = LakeWriter::new(dir.path(), "r1", config)?;
         lake.write(vec![
             event("a", Provider::Aws, 1, "z"),
@@ -189,16 +233,30 @@ mod tests {
         assert_eq!(files.len(), 3);
         assert_eq!(files.iter().map(|f| f.rows).sum::<usize>(), 4);
         let first = &files[0];
-        assert!(first.path.ends_with("events/provider=aws/date=2024-03-01/part-r1-00001.parquet"));
-        let reader = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&first.path)?)?.build()?;
+        assert!(
+            first
+                .path
+                .ends_with("events/provider=aws/date=2024-03-01/part-r1-00001.parquet")
+        );
+        let reader =
+            ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&first.path)?)?.build()?;
         let mut back = Vec::new();
         for batch in reader {
             back.extend(batch_to_events(&batch?)?);
         }
         let keys: Vec<&str> = back.iter().map(|e| e.identity.key.as_str()).collect();
         assert_eq!(keys, vec!["a", "z"], "sorted by identity key");
-        let leftovers: Vec<_> = walk(dir.path()).into_iter().filter(|p| p.file_name().is_some_and(|n| n.to_string_lossy().ends_with(".tmp"))).collect();
-        assert!(leftovers.is_empty(), "no temporary files remain: {leftovers:?}");
+        let leftovers: Vec<_> = walk(dir.path())
+            .into_iter()
+            .filter(|p| {
+                p.file_name()
+                    .is_some_and(|n| n.to_string_lossy().ends_with(".tmp"))
+            })
+            .collect();
+        assert!(
+            leftovers.is_empty(),
+            "no temporary files remain: {leftovers:?}"
+        );
         Ok(())
     }
 
@@ -207,7 +265,11 @@ mod tests {
         if let Ok(entries) = fs::read_dir(dir) {
             for entry in entries.flatten() {
                 let p = entry.path();
-                if p.is_dir() { out.extend(walk(&p)) } else { out.push(p) }
+                if p.is_dir() {
+                    out.extend(walk(&p))
+                } else {
+                    out.push(p)
+                }
             }
         }
         out

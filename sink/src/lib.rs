@@ -10,7 +10,10 @@ pub use lake::{LakeConfig, LakeWriter, WrittenFile};
 #[derive(Debug, thiserror::Error)]
 pub enum SinkError {
     #[error("cannot write {path}: {source}")]
-    Io { path: String, source: std::io::Error },
+    Io {
+        path: String,
+        source: std::io::Error,
+    },
     #[error("parquet: {0}")]
     Parquet(#[from] parquet::errors::ParquetError),
     #[error("schema: {0}")]
@@ -23,6 +26,9 @@ pub enum SinkError {
 
 impl SinkError {
     pub(crate) fn io(path: &std::path::Path, source: std::io::Error) -> SinkError {
-        SinkError::Io { path: path.display().to_string(), source }
+        SinkError::Io {
+            path: path.display().to_string(),
+            source,
+        }
     }
 }

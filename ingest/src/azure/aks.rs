@@ -1,25 +1,50 @@
 //! AKS `kube-audit` / `kube-audit-admin` records: a Kubernetes audit event as JSON in `properties.log`.
 
 use serde_json::Value;
-use vigil_schemas::{Action, ActionCategory, Event, EventClass, Identity, IdentityKind, OutcomeStatus, Provider, Resource, SourceEndpoint};
+use vigil_schemas::{
+    Action, ActionCategory, Event, EventClass, Identity, IdentityKind, OutcomeStatus, Provider,
+    Resource, SourceEndpoint,
+};
 
-use super::{event_time, first, get, is_email, is_guid, normalize_guid, outcome, provider_id, resource_from_id, subscription_of, txt};
+use super::{
+    at, event_time, first, get, is_email, is_guid, normalize_guid, outcome, provider_id,
+    resource_from_id, subscription_of, txt,
+};
 use crate::json::embedded_object;
 use crate::record::{RecordContext, RecordError, RecordResult};
 
 /// RBAC objects: writing them grants permissions.
-const RBAC_RESOURCES: [&str; 4] = ["roles", "rolebindings", "clusterroles", "clusterrolebindings"];
+const RBAC_RESOURCES: [&str; 4] = [
+    "roles",
+    "rolebindings",
+    "clusterroles",
+    "clusterrolebindings",
+];
 /// Subresources that run code or open a channel into a pod or node.
 const EXEC_SUBRESOURCES: [&str; 4] = ["exec", "attach", "portforward", "proxy"];
 
-pub(super) fn normalize(record: &Value, format: &'static str, ctx: &RecordContext<'_>) -> RecordResult {
+pub(super) fn normalize(
+    record: &Value,
+    format: &'static str,
+    ctx: &RecordContext<'_>,
+) -> RecordResult {
     let log = get(record, "properties")
         .and_then(|p| get(p, "log"))
         .and_then(embedded_object)
-        .ok_or_else(|| RecordError::missing(Provider::Azure, "properties.log (Kubernetes audit event)"))?;
+        .ok_or_else(|| {
+            RecordError::missing(Provider::Azure, "properties.log (Kubernetes audit event)")
+        })?;
     // The audit event's own times first; the envelope's `time` is when AKS shipped it.
-    let time = event_time(&log, &[&["requestReceivedTimestamp"], &["stageTimestamp"]]).or_else(|_| event_time(record, &[&["time"]]))?;
-    let verb = txt(&log, &["verb"]).ok_or_else(|| RecordError::missing(Provider::Azure, "properties.log.verb"))?;
+    let (time, time_estimated) = event_time(
+        &[
+            at(&log, &["requestReceivedTimestamp"]),
+            at(&log, &["stageTimestamp"]),
+            at(record, &["time"]),
+        ],
+        ctx,
+    )?;
+    let verb = txt(&log, &["verb"])
+        .ok_or_else(|| RecordError::missing(Provider::Azure, "properties.log.verb"))?;
     let cluster_id = txt(record, &["resourceId"]);
 
     let object = get(&log, "objectRef");
@@ -43,15 +68,27 @@ pub(super) fn normalize(record: &Value, format: &'static str, ctx: &RecordContex
     if let Some(o) = object {
         let namespace = txt(o, &["namespace"]);
         let name = txt(o, &["name"]);
-        let mut id = String::new();
+        // The API path form: `namespaces/<ns>/<resource>/<name>/<subresource>`.
+        let mut parts: Vec<String> = Vec::new();
         if let Some(ns) = &namespace {
-            id.push_str(&format!("namespaces/{ns}/"));
+            parts.extend(["namespaces".to_string(), ns.clone()]);
         }
-        id.push_str(&target);
-        if let Some(n) = &name {
-            id.push_str(&format!("/{n}"));
-        }
-        resources.push(Resource { id, kind: Some(format!("Kubernetes/{}", resource.clone().unwrap_or_default())), name });
+        parts.extend(resource.clone());
+        parts.extend(name.clone());
+        parts.extend(subresource.clone());
+        let id = if parts.is_empty() {
+            target.clone()
+        } else {
+            parts.join("/")
+        };
+        resources.push(Resource {
+            id,
+            kind: Some(format!(
+                "Kubernetes/{}",
+                resource.clone().unwrap_or_default()
+            )),
+            name,
+        });
     }
     resources.extend(cluster_id.as_deref().and_then(resource_from_id));
 
@@ -61,11 +98,18 @@ pub(super) fn normalize(record: &Value, format: &'static str, ctx: &RecordContex
         Some(_) => OutcomeStatus::Failure,
         None => OutcomeStatus::Unknown,
     };
-    let message = first(&log, &[&["responseStatus", "message"], &["responseStatus", "reason"]]);
+    let message = first(
+        &log,
+        &[
+            &["responseStatus", "message"],
+            &["responseStatus", "reason"],
+        ],
+    );
 
     Ok(Event {
         event_id: provider_id(&log, &[&["auditID"]], ctx),
         event_time: time,
+        event_time_estimated: time_estimated,
         ingest_time: ctx.ingest_time,
         provider: Provider::Azure,
         class: EventClass::ApiActivity,
@@ -90,7 +134,12 @@ pub(super) fn normalize(record: &Value, format: &'static str, ctx: &RecordContex
 /// The Azure RBAC data action for the request, so AKS calls compare with Azure role definitions:
 /// `Microsoft.ContainerService/managedClusters/[<apiGroup>/]<resource>[/<subresource>]/<read|write|delete|action>`
 /// (`.../pods/exec/action`, `.../rbac.authorization.k8s.io/clusterrolebindings/write`).
-fn permission(api_group: Option<&str>, target: &str, verb: &str, subresource: Option<&str>) -> String {
+fn permission(
+    api_group: Option<&str>,
+    target: &str,
+    verb: &str,
+    subresource: Option<&str>,
+) -> String {
     let data_verb = if subresource.is_some_and(|s| EXEC_SUBRESOURCES.contains(&s)) {
         "action"
     } else {
@@ -102,13 +151,18 @@ fn permission(api_group: Option<&str>, target: &str, verb: &str, subresource: Op
         }
     };
     match api_group.filter(|g| !g.is_empty()) {
-        Some(group) => format!("Microsoft.ContainerService/managedClusters/{group}/{target}/{data_verb}"),
+        Some(group) => {
+            format!("Microsoft.ContainerService/managedClusters/{group}/{target}/{data_verb}")
+        }
         None => format!("Microsoft.ContainerService/managedClusters/{target}/{data_verb}"),
     }
 }
 
 fn category(verb: &str, resource: Option<&str>, subresource: Option<&str>) -> ActionCategory {
-    let mutating = matches!(verb, "create" | "update" | "patch" | "delete" | "deletecollection" | "bind" | "escalate");
+    let mutating = matches!(
+        verb,
+        "create" | "update" | "patch" | "delete" | "deletecollection" | "bind" | "escalate"
+    );
     if subresource.is_some_and(|s| EXEC_SUBRESOURCES.contains(&s)) {
         return ActionCategory::Other;
     }
@@ -116,7 +170,9 @@ fn category(verb: &str, resource: Option<&str>, subresource: Option<&str>) -> Ac
         return ActionCategory::PermissionChange;
     }
     // Minting service account tokens and client certificates creates credentials.
-    if verb == "create" && (subresource == Some("token") || resource == Some("certificatesigningrequests")) {
+    if verb == "create"
+        && (subresource == Some("token") || resource == Some("certificatesigningrequests"))
+    {
         return ActionCategory::PermissionChange;
     }
     match verb {
@@ -132,15 +188,24 @@ fn category(verb: &str, resource: Option<&str>, subresource: Option<&str>) -> Ac
 /// Activity Log calls; cluster-local users, service accounts and nodes are scoped to their cluster.
 fn k8s_identity(log: &Value, cluster_id: Option<&str>) -> Identity {
     let Some(username) = get(log, "user").and_then(|u| txt(u, &["username"])) else {
-        return Identity::new(format!("azure-aks:{}:unknown", cluster_scope(cluster_id)), IdentityKind::Unknown);
+        return Identity::new(
+            format!("azure-aks:{}:unknown", cluster_scope(cluster_id)),
+            IdentityKind::Unknown,
+        );
     };
     if username == "system:anonymous" {
         return Identity::new("anonymous:azure", IdentityKind::Anonymous);
     }
     let mut identity = if is_email(&username) {
-        Identity::new(format!("azure:{}", username.to_ascii_lowercase()), IdentityKind::HumanUser)
+        Identity::new(
+            format!("azure:{}", username.to_ascii_lowercase()),
+            IdentityKind::HumanUser,
+        )
     } else if is_guid(&username) {
-        Identity::new(format!("azure:{}", normalize_guid(&username)), IdentityKind::Unknown)
+        Identity::new(
+            format!("azure:{}", normalize_guid(&username)),
+            IdentityKind::Unknown,
+        )
     } else {
         let kind = if username.starts_with("system:serviceaccount:") {
             IdentityKind::ServiceAccount
@@ -150,12 +215,18 @@ fn k8s_identity(log: &Value, cluster_id: Option<&str>) -> Identity {
             // Local accounts (`masterclient`, `clusterAdmin`) and certificate users: a person or a pipeline.
             IdentityKind::Unknown
         };
-        Identity::new(format!("azure-aks:{}:{username}", cluster_scope(cluster_id)), kind)
+        Identity::new(
+            format!("azure-aks:{}:{username}", cluster_scope(cluster_id)),
+            kind,
+        )
     };
     identity.display_name = Some(username);
     identity
 }
 
 fn cluster_scope(cluster_id: Option<&str>) -> String {
-    cluster_id.map(|c| c.trim().to_ascii_lowercase()).filter(|c| !c.is_empty()).unwrap_or_else(|| "unknown-cluster".into())
+    cluster_id
+        .map(|c| c.trim().to_ascii_lowercase())
+        .filter(|c| !c.is_empty())
+        .unwrap_or_else(|| "unknown-cluster".into())
 }

@@ -2,31 +2,46 @@
 
 use serde_json::Value;
 use vigil_schemas::{
-    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Identity, IdentityKind, Outcome, OutcomeStatus,
-    Provider, Resource, SourceEndpoint,
+    Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Identity, IdentityKind,
+    Outcome, OutcomeStatus, Provider, Resource, SourceEndpoint,
 };
 
 use super::activity::{arm_category, directory_service};
 use super::{
-    at, caller_identity, event_time, first, get, normalize_guid, outcome, permission_form, platform_identity, provider_id,
-    status_word, subscription_of, tenant_of, txt,
+    at, caller_identity, event_time, first, get, normalize_guid, outcome, permission_form,
+    platform_identity, provider_id, status_word, subscription_of, tenant_of, txt,
 };
 use crate::json::{embedded_object, lenient_bool};
 use crate::record::{RecordContext, RecordError, RecordResult};
 
 /// Normalizes a sign-in (`SignInLogs`, `NonInteractiveUserSignInLogs`, `ServicePrincipalSignInLogs`,
 /// `ManagedIdentitySignInLogs`...).
-pub(super) fn normalize_signin(record: &Value, format: &'static str, ctx: &RecordContext<'_>) -> RecordResult {
-    let event_time = event_time(record, &[&["time"], &["properties", "createdDateTime"]])?;
+pub(super) fn normalize_signin(
+    record: &Value,
+    format: &'static str,
+    ctx: &RecordContext<'_>,
+) -> RecordResult {
+    let (event_time, event_time_estimated) = event_time(
+        &[
+            at(record, &["time"]),
+            at(record, &["properties", "createdDateTime"]),
+        ],
+        ctx,
+    )?;
     let props = properties(record);
     let category = txt(record, &["category"]);
-    let source = first(record, &[&["properties", "ipAddress"], &["callerIpAddress"]])
-        .map(|ip| SourceEndpoint::from_raw(&ip))
-        .unwrap_or_default();
+    let source = first(
+        record,
+        &[&["properties", "ipAddress"], &["callerIpAddress"]],
+    )
+    .map(|ip| SourceEndpoint::from_raw(&ip))
+    .unwrap_or_default();
     let identity = signin_identity(record, &props, category.as_deref(), &source);
     let resource_id = txt(record, &["resourceId"]);
 
-    let resources = match txt(&props, &["resourceId"]).or_else(|| txt(&props, &["resourceServicePrincipalId"])) {
+    let resources = match txt(&props, &["resourceId"])
+        .or_else(|| txt(&props, &["resourceServicePrincipalId"]))
+    {
         Some(id) => vec![Resource {
             id: normalize_guid(&id),
             kind: Some("Microsoft.aadiam/applications".into()),
@@ -37,6 +52,7 @@ pub(super) fn normalize_signin(record: &Value, format: &'static str, ctx: &Recor
     Ok(Event {
         event_id: provider_id(&props, &[&["id"]], ctx),
         event_time,
+        event_time_estimated,
         ingest_time: ctx.ingest_time,
         provider: Provider::Azure,
         class: EventClass::Authentication,
@@ -60,25 +76,53 @@ pub(super) fn normalize_signin(record: &Value, format: &'static str, ctx: &Recor
 }
 
 /// Normalizes a directory audit record (`AuditLogs`, and exports that file them under other categories).
-pub(super) fn normalize_audit(record: &Value, format: &'static str, ctx: &RecordContext<'_>) -> RecordResult {
-    let event_time = event_time(record, &[&["time"], &["properties", "activityDateTime"]])?;
+pub(super) fn normalize_audit(
+    record: &Value,
+    format: &'static str,
+    ctx: &RecordContext<'_>,
+) -> RecordResult {
+    let (event_time, event_time_estimated) = event_time(
+        &[
+            at(record, &["time"]),
+            at(record, &["properties", "activityDateTime"]),
+        ],
+        ctx,
+    )?;
     let props = properties(record);
-    let operation = first(record, &[&["operationName"], &["properties", "operationName"], &["properties", "activityDisplayName"]])
-        .ok_or_else(|| RecordError::missing(Provider::Azure, "operationName"))?;
+    let operation = first(
+        record,
+        &[
+            &["operationName"],
+            &["properties", "operationName"],
+            &["properties", "activityDisplayName"],
+        ],
+    )
+    .ok_or_else(|| RecordError::missing(Provider::Azure, "operationName"))?;
     let activity = txt(&props, &["activityDisplayName"]).unwrap_or_else(|| operation.clone());
     let resource_id = txt(record, &["resourceId"]);
     let category = txt(record, &["category"]);
 
-    let source = first(record, &[&["callerIpAddress"], &["properties", "initiatedBy", "user", "ipAddress"]])
-        .map(|ip| SourceEndpoint::from_raw(&ip))
-        .unwrap_or_default();
+    let source = first(
+        record,
+        &[
+            &["callerIpAddress"],
+            &["properties", "initiatedBy", "user", "ipAddress"],
+        ],
+    )
+    .map(|ip| SourceEndpoint::from_raw(&ip))
+    .unwrap_or_default();
     let identity = audit_identity(record, &props, category.as_deref(), &source);
 
     let action = match detail(&props, "Action").filter(|a| a.contains('/')) {
         // Entries the directory audit borrows from ARM (`Microsoft.Authorization/elevateAccess/action`).
         Some(arm) => {
             let permission = permission_form(&arm);
-            Action { category: arm_category(&permission), service: directory_service(resource_id.as_deref()), operation, permission }
+            Action {
+                category: arm_category(&permission),
+                service: directory_service(resource_id.as_deref()),
+                operation,
+                permission,
+            }
         }
         None => Action {
             service: directory_service(resource_id.as_deref()),
@@ -95,6 +139,7 @@ pub(super) fn normalize_audit(record: &Value, format: &'static str, ctx: &Record
     Ok(Event {
         event_id: provider_id(&props, &[&["id"]], ctx),
         event_time,
+        event_time_estimated,
         ingest_time: ctx.ingest_time,
         provider: Provider::Azure,
         class: EventClass::ApiActivity,
@@ -113,7 +158,9 @@ pub(super) fn normalize_audit(record: &Value, format: &'static str, ctx: &Record
 
 /// `properties` as an object (it is sometimes a JSON string); `{}` when absent.
 fn properties(record: &Value) -> Value {
-    get(record, "properties").and_then(embedded_object).unwrap_or_else(|| Value::Object(Default::default()))
+    get(record, "properties")
+        .and_then(embedded_object)
+        .unwrap_or_else(|| Value::Object(Default::default()))
 }
 
 fn tenant(record: &Value, props: &Value, resource_id: Option<&str>) -> Option<String> {
@@ -133,14 +180,24 @@ fn detail(props: &Value, key: &str) -> Option<String> {
         .and_then(|d| txt(d, &["value"]))
 }
 
-fn signin_identity(record: &Value, props: &Value, category: Option<&str>, source: &SourceEndpoint) -> Identity {
+fn signin_identity(
+    record: &Value,
+    props: &Value,
+    category: Option<&str>,
+    source: &SourceEndpoint,
+) -> Identity {
     let category_l = category.unwrap_or_default().to_ascii_lowercase();
     let app_id = txt(props, &["appId"]).map(|a| normalize_guid(&a));
     if category_l.contains("serviceprincipal") || category_l.contains("managedidentity") {
-        let kind = if category_l.contains("managedidentity") { IdentityKind::ManagedIdentity } else { IdentityKind::ServicePrincipal };
+        let kind = if category_l.contains("managedidentity") {
+            IdentityKind::ManagedIdentity
+        } else {
+            IdentityKind::ServicePrincipal
+        };
         if let Some(sp) = txt(props, &["servicePrincipalId"]).or_else(|| app_id.clone()) {
             let mut identity = Identity::new(format!("azure:{}", normalize_guid(&sp)), kind);
-            identity.display_name = txt(props, &["servicePrincipalName"]).or_else(|| txt(props, &["appDisplayName"]));
+            identity.display_name =
+                txt(props, &["servicePrincipalName"]).or_else(|| txt(props, &["appDisplayName"]));
             // The key id names the secret or certificate used; the application id when it is not logged.
             identity.credential_id = txt(props, &["servicePrincipalCredentialKeyId"]).or(app_id);
             return identity;
@@ -155,10 +212,15 @@ fn signin_identity(record: &Value, props: &Value, category: Option<&str>, source
         (None, None, None) => return platform_identity(category, Some(source)),
     };
     let mut identity = Identity::new(format!("azure:{key}"), IdentityKind::HumanUser);
-    identity.display_name = upn.or_else(|| txt(props, &["userDisplayName"])).or(fallback);
+    identity.display_name = upn
+        .or_else(|| txt(props, &["userDisplayName"]))
+        .or(fallback);
     identity.mfa = signin_mfa(props);
     if let Some(app) = app_id {
-        identity.chain.push(ChainLink { relation: ChainRelation::DelegatedBy, principal: format!("azure-app:{app}") });
+        identity.chain.push(ChainLink {
+            relation: ChainRelation::DelegatedBy,
+            principal: format!("azure-app:{app}"),
+        });
     }
     identity
 }
@@ -169,16 +231,22 @@ fn signin_mfa(props: &Value) -> Option<bool> {
     if txt(props, &["mfaDetail", "authMethod"]).is_some() {
         return Some(true);
     }
-    let mfa_step = get(props, "authenticationDetails").and_then(Value::as_array).is_some_and(|steps| {
-        steps.iter().any(|s| {
-            txt(s, &["authenticationStepRequirement"]).is_some_and(|r| r.to_ascii_lowercase().contains("multi"))
-                && get(s, "succeeded").and_then(lenient_bool) == Some(true)
-        })
-    });
+    let mfa_step = get(props, "authenticationDetails")
+        .and_then(Value::as_array)
+        .is_some_and(|steps| {
+            steps.iter().any(|s| {
+                txt(s, &["authenticationStepRequirement"])
+                    .is_some_and(|r| r.to_ascii_lowercase().contains("multi"))
+                    && get(s, "succeeded").and_then(lenient_bool) == Some(true)
+            })
+        });
     if mfa_step {
         return Some(true);
     }
-    match txt(props, &["authenticationRequirement"])?.to_ascii_lowercase().as_str() {
+    match txt(props, &["authenticationRequirement"])?
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "multifactorauthentication" => Some(true),
         "singlefactorauthentication" => Some(false),
         _ => None,
@@ -188,10 +256,20 @@ fn signin_mfa(props: &Value) -> Option<bool> {
 /// `status.errorCode` 0 is success, anything else a failure with that code and `failureReason`; without a
 /// status, `resultType` (the same code as text, or `Success`/`Failure`) decides.
 fn signin_outcome(record: &Value, props: &Value) -> Outcome {
-    let reason = first(props, &[&["status", "failureReason"], &["status", "additionalDetails"]])
-        .or_else(|| txt(record, &["resultDescription"]));
+    let reason = first(
+        props,
+        &[
+            &["status", "failureReason"],
+            &["status", "additionalDetails"],
+        ],
+    )
+    .or_else(|| txt(record, &["resultDescription"]));
     if let Some(code) = txt(props, &["status", "errorCode"]) {
-        let status = if code == "0" { OutcomeStatus::Success } else { OutcomeStatus::Failure };
+        let status = if code == "0" {
+            OutcomeStatus::Success
+        } else {
+            OutcomeStatus::Failure
+        };
         return outcome(status, Some(code), reason);
     }
     let result = txt(record, &["resultType"]);
@@ -199,15 +277,26 @@ fn signin_outcome(record: &Value, props: &Value) -> Outcome {
         Some("0") => OutcomeStatus::Success,
         Some(code) if code.chars().all(|c| c.is_ascii_digit()) => OutcomeStatus::Failure,
         Some(word) => status_word(word).unwrap_or(OutcomeStatus::Unknown),
-        None => txt(record, &["resultSignature"]).as_deref().and_then(status_word).unwrap_or(OutcomeStatus::Unknown),
+        None => txt(record, &["resultSignature"])
+            .as_deref()
+            .and_then(status_word)
+            .unwrap_or(OutcomeStatus::Unknown),
     };
     outcome(status, result, reason)
 }
 
-fn audit_identity(record: &Value, props: &Value, category: Option<&str>, source: &SourceEndpoint) -> Identity {
+fn audit_identity(
+    record: &Value,
+    props: &Value,
+    category: Option<&str>,
+    source: &SourceEndpoint,
+) -> Identity {
     if let Some(user) = at(props, &["initiatedBy", "user"]) {
         let upn = txt(user, &["userPrincipalName"]);
-        if let Some(key) = txt(user, &["id"]).map(|id| normalize_guid(&id)).or_else(|| upn.as_ref().map(|u| u.to_ascii_lowercase())) {
+        if let Some(key) = txt(user, &["id"])
+            .map(|id| normalize_guid(&id))
+            .or_else(|| upn.as_ref().map(|u| u.to_ascii_lowercase()))
+        {
             let mut identity = Identity::new(format!("azure:{key}"), IdentityKind::HumanUser);
             identity.display_name = upn.or_else(|| txt(user, &["displayName"]));
             return identity;
@@ -216,8 +305,12 @@ fn audit_identity(record: &Value, props: &Value, category: Option<&str>, source:
     if let Some(app) = at(props, &["initiatedBy", "app"]) {
         let app_id = txt(app, &["appId"]).map(|a| normalize_guid(&a));
         if let Some(sp) = txt(app, &["servicePrincipalId"]).or_else(|| app_id.clone()) {
-            let mut identity = Identity::new(format!("azure:{}", normalize_guid(&sp)), IdentityKind::ServicePrincipal);
-            identity.display_name = txt(app, &["displayName"]).or_else(|| txt(app, &["servicePrincipalName"]));
+            let mut identity = Identity::new(
+                format!("azure:{}", normalize_guid(&sp)),
+                IdentityKind::ServicePrincipal,
+            );
+            identity.display_name =
+                txt(app, &["displayName"]).or_else(|| txt(app, &["servicePrincipalName"]));
             identity.credential_id = app_id;
             return identity;
         }
@@ -233,8 +326,11 @@ fn audit_identity(record: &Value, props: &Value, category: Option<&str>, source:
 /// operation type come from a fixed Microsoft vocabulary, so the name is stable across display-name edits;
 /// the exact activity stays in `operation`. Without a type, the activity name takes its place.
 fn directory_permission(props: &Value, category: Option<&str>, activity: &str) -> String {
-    let audit_category = txt(props, &["category"])
-        .or_else(|| category.filter(|c| !c.eq_ignore_ascii_case("AuditLogs")).map(str::to_string));
+    let audit_category = txt(props, &["category"]).or_else(|| {
+        category
+            .filter(|c| !c.eq_ignore_ascii_case("AuditLogs"))
+            .map(str::to_string)
+    });
     let verb = txt(props, &["operationType"]).unwrap_or_else(|| activity.to_string());
     match audit_category {
         Some(c) => format!("microsoft.directory/{c}/{verb}").to_ascii_lowercase(),
@@ -245,16 +341,34 @@ fn directory_permission(props: &Value, category: Option<&str>, activity: &str) -
 /// Role, PIM, credential, consent, ownership, group-membership and federation/authentication-policy changes
 /// grant or change who may do what: permission changes. Otherwise the operation type decides.
 fn directory_category(props: &Value, activity: &str, operation: &str) -> ActionCategory {
-    const GRANTS: [&str; 13] = [
-        "role", "credential", "secret", "certificate", "consent", "permission grant", "owner", "elevat", "member to group",
-        "federation", "conditional access", "authentication method", "pim",
+    const GRANTS: [&str; 14] = [
+        "role",
+        "credential",
+        "secret",
+        "certificate",
+        "consent",
+        "permission grant",
+        "owner",
+        "elevat",
+        "member to group",
+        "federation",
+        "domain authentication",
+        "conditional access",
+        "authentication method",
+        "pim",
     ];
     let text = format!("{activity} {operation}").to_ascii_lowercase();
-    let audit_category = txt(props, &["category"]).unwrap_or_default().to_ascii_lowercase();
+    let audit_category = txt(props, &["category"])
+        .unwrap_or_default()
+        .to_ascii_lowercase();
     if audit_category == "rolemanagement" || GRANTS.iter().any(|g| text.contains(g)) {
         return ActionCategory::PermissionChange;
     }
-    match txt(props, &["operationType"]).unwrap_or_default().to_ascii_lowercase().as_str() {
+    match txt(props, &["operationType"])
+        .unwrap_or_default()
+        .to_ascii_lowercase()
+        .as_str()
+    {
         "add" | "create" | "update" | "assign" | "set" => ActionCategory::Write,
         "delete" | "remove" | "unassign" => ActionCategory::Delete,
         _ => ActionCategory::Other,
@@ -262,8 +376,12 @@ fn directory_category(props: &Value, activity: &str, operation: &str) -> ActionC
 }
 
 fn audit_outcome(record: &Value, props: &Value) -> Outcome {
-    let result = first(props, &[&["result"], &["resultType"]]).or_else(|| first(record, &[&["result"], &["resultType"]]));
-    let status = result.as_deref().and_then(status_word).unwrap_or(OutcomeStatus::Unknown);
+    let result = first(props, &[&["result"], &["resultType"]])
+        .or_else(|| first(record, &[&["result"], &["resultType"]]));
+    let status = result
+        .as_deref()
+        .and_then(status_word)
+        .unwrap_or(OutcomeStatus::Unknown);
     let reason = first(props, &[&["resultReason"], &["resultDescription"]]);
     outcome(status, result, reason)
 }

@@ -1,0 +1,192 @@
+//! Vigil's configuration: one TOML file plus environment overrides, validated before anything starts.
+//!
+//! Every field has a default, so no file is needed. An override is an environment variable named
+//! `VIGIL__<SECTION>__<FIELD>` (double underscores), e.g. `VIGIL__LAKE__DIR=/data/lake` or
+//! `VIGIL__INGEST__MAX_DOCUMENT_BYTES=1048576`; its value is read as TOML (a number, `true`, or text).
+//! Unknown sections or fields, in the file or the environment, are errors.
+
+use std::path::{Path, PathBuf};
+
+use anyhow::{Context, bail};
+use serde::{Deserialize, Serialize};
+use vigil_ingest::Limits;
+use vigil_sink::LakeConfig;
+
+/// The whole configuration.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct Config {
+    /// Parsing limits: `max_input_bytes` (largest file or stdin read, default 4 GiB),
+    /// `max_document_bytes` (largest single JSON document, default 512 MiB), `dead_letter_max_bytes`
+    /// (bytes of a refused record kept in its dead letter, default 1 MiB).
+    pub(crate) ingest: Limits,
+    /// Where and how the Parquet lake is written.
+    pub(crate) lake: LakeSection,
+    /// The embedded pipeline (`vigil run`).
+    pub(crate) run: RunSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct LakeSection {
+    /// Root folder of the lake; events land in `<dir>/events/provider=<p>/date=<YYYY-MM-DD>/`.
+    pub(crate) dir: PathBuf,
+    /// Events buffered per partition before a Parquet file is written.
+    pub(crate) rows_per_file: usize,
+    /// Rows per Parquet row group.
+    pub(crate) row_group_rows: usize,
+    /// zstd compression level, 1 to 22.
+    pub(crate) zstd_level: i32,
+}
+
+impl Default for LakeSection {
+    fn default() -> Self {
+        let lake = LakeConfig::default();
+        LakeSection {
+            dir: PathBuf::from("vigil-lake"),
+            rows_per_file: lake.rows_per_file,
+            row_group_rows: lake.row_group_rows,
+            zstd_level: lake.zstd_level,
+        }
+    }
+}
+
+impl LakeSection {
+    pub(crate) fn writer_config(&self) -> LakeConfig {
+        LakeConfig {
+            rows_per_file: self.rows_per_file,
+            row_group_rows: self.row_group_rows,
+            zstd_level: self.zstd_level,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct RunSection {
+    /// Normalizer threads; 0 means one per core.
+    pub(crate) threads: usize,
+    /// Dead-letter file (JSON lines); empty means `<lake dir>/deadletter/deadletters-<run id>.jsonl`.
+    pub(crate) dead_letter_file: Option<PathBuf>,
+    /// Prometheus text-format metrics written here when the run ends (node_exporter textfile style).
+    pub(crate) metrics_file: Option<PathBuf>,
+}
+
+impl Config {
+    /// Reads the file (if any), applies environment overrides and validates the result.
+    pub(crate) fn load(
+        path: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> anyhow::Result<Config> {
+        let mut table = match path {
+            Some(p) => {
+                let text = std::fs::read_to_string(p).with_context(|| {
+                    format!(
+                        "cannot read config file {}; check the path given to --config",
+                        p.display()
+                    )
+                })?;
+                text.parse::<toml::Table>()
+                    .with_context(|| format!("config file {} is not valid TOML", p.display()))?
+            }
+            None => toml::Table::new(),
+        };
+        for (name, value) in env {
+            let Some(rest) = name.strip_prefix("VIGIL__") else {
+                continue;
+            };
+            let Some((section, field)) = rest.split_once("__") else {
+                bail!("environment override {name} must look like VIGIL__<SECTION>__<FIELD>");
+            };
+            let parsed = format!("v = {value}")
+                .parse::<toml::Table>()
+                .ok()
+                .and_then(|t| t.get("v").cloned())
+                .unwrap_or(toml::Value::String(value));
+            let entry = table
+                .entry(section.to_ascii_lowercase())
+                .or_insert_with(|| toml::Value::Table(toml::Table::new()));
+            let Some(section_table) = entry.as_table_mut() else {
+                bail!("environment override {name}: `{section}` is not a section");
+            };
+            section_table.insert(field.to_ascii_lowercase(), parsed);
+        }
+        let config: Config = toml::Value::Table(table)
+            .try_into()
+            .context("invalid configuration (file or VIGIL__ environment overrides)")?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> anyhow::Result<()> {
+        if !(1..=22).contains(&self.lake.zstd_level) {
+            bail!(
+                "lake.zstd_level must be between 1 and 22, got {}",
+                self.lake.zstd_level
+            );
+        }
+        if self.lake.rows_per_file == 0 || self.lake.row_group_rows == 0 {
+            bail!("lake.rows_per_file and lake.row_group_rows must be at least 1");
+        }
+        if self.ingest.max_document_bytes == 0 || self.ingest.max_input_bytes == 0 {
+            bail!("ingest.max_document_bytes and ingest.max_input_bytes must be at least 1");
+        }
+        if self.lake.dir.as_os_str().is_empty() {
+            bail!("lake.dir must not be empty");
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn defaults_need_no_file() -> anyhow::Result<()> {
+        let c = Config::load(None, env(&[]))?;
+        assert_eq!(c, Config::default());
+        assert_eq!(c.lake.dir, PathBuf::from("vigil-lake"));
+        Ok(())
+    }
+
+    #[test]
+    fn file_then_environment() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("vigil.toml");
+        std::fs::write(
+            &path,
+            "[lake]\ndir = \"/from/file\"\nzstd_level = 5\n[ingest]\nmax_document_bytes = 100\n",
+        )?;
+        let c = Config::load(
+            Some(&path),
+            env(&[("VIGIL__LAKE__DIR", "/from/env"), ("OTHER", "x")]),
+        )?;
+        assert_eq!(c.lake.dir, PathBuf::from("/from/env"));
+        assert_eq!(c.lake.zstd_level, 5);
+        assert_eq!(c.ingest.max_document_bytes, 100);
+        Ok(())
+    }
+
+    #[test]
+    fn unknown_fields_and_bad_values_are_refused() -> anyhow::Result<()> {
+        let dir = tempfile::tempdir()?;
+        let path = dir.path().join("vigil.toml");
+        std::fs::write(&path, "[lake]\ndirr = \"typo\"\n")?;
+        let err = Config::load(Some(&path), env(&[]))
+            .err()
+            .map(|e| format!("{e:#}"));
+        assert!(err.is_some_and(|e| e.contains("dirr")));
+        assert!(Config::load(None, env(&[("VIGIL__LAKE__ZSTD_LEVEL", "40")])).is_err());
+        assert!(Config::load(None, env(&[("VIGIL__NOPE__X", "1")])).is_err());
+        assert!(Config::load(None, env(&[("VIGIL__BROKEN", "1")])).is_err());
+        Ok(())
+    }
+}
