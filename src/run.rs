@@ -204,7 +204,7 @@ fn account(summary: &mut Summary, metrics: &Metrics, n: &Normalized) {
     }
     for d in &n.dead_letters {
         let provider = d.provider.as_deref().unwrap_or("unknown");
-        let format = d.format.as_deref().unwrap_or("unrecognized");
+        let format = d.format.as_deref().unwrap_or("(unparsed)");
         metrics
             .dead_letters
             .with_label_values(&[&d.kind, provider])

@@ -357,7 +357,7 @@ impl<'a> Run<'a> {
         };
         // Envelopes holding a list of records.
         for (key, envelope) in [
-            ("Records", "s3_file"),
+            ("Records", "records"),
             ("records", "records"),
             ("value", "value"),
             ("Events", "lookup_events"),
