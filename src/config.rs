@@ -190,3 +190,16 @@ mod tests {
         Ok(())
     }
 }
+
+#[cfg(test)]
+mod example_file {
+    use super::*;
+
+    /// The documented example configuration must stay loadable and equal to the defaults.
+    #[test]
+    fn example_config_is_the_defaults() -> anyhow::Result<()> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/vigil.example.toml");
+        assert_eq!(Config::load(Some(&path), Vec::new())?, Config::default());
+        Ok(())
+    }
+}

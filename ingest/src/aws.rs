@@ -235,10 +235,10 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
             identity.mfa = Some(mfa);
         }
         // Sign-in events name the person in additionalEventData when userIdentity only has opaque ids.
-        if let Some(user) = field("UserName").filter(|u| !u.trim().is_empty()) {
-            if identity.kind == IdentityKind::HumanUser || identity.display_name.is_none() {
-                identity.display_name = Some(user.trim().to_string());
-            }
+        if let Some(user) = field("UserName").filter(|u| !u.trim().is_empty())
+            && (identity.kind == IdentityKind::HumanUser || identity.display_name.is_none())
+        {
+            identity.display_name = Some(user.trim().to_string());
         }
     }
 
@@ -447,13 +447,13 @@ fn identity(r: &CloudTrailRecord<'_>, event_source: &str) -> Identity {
                 _ => None,
             });
     }
-    if let Some(service) = opt(&u.invoked_by) {
-        if id.kind != IdentityKind::ProviderService {
-            id.chain.push(ChainLink {
-                relation: ChainRelation::InvokedBy,
-                principal: service.to_string(),
-            });
-        }
+    if let Some(service) = opt(&u.invoked_by)
+        && id.kind != IdentityKind::ProviderService
+    {
+        id.chain.push(ChainLink {
+            relation: ChainRelation::InvokedBy,
+            principal: service.to_string(),
+        });
     }
     if let Some(ctx) = &u.session_context {
         if let Some(provider) = ctx
@@ -592,16 +592,16 @@ fn resources(
     account: Option<&str>,
 ) -> Vec<Resource> {
     let mut out: Vec<Resource> = Vec::new();
-    if let Some(raw) = r.resources {
-        if let Ok(listed) = serde_json::from_str::<Vec<ListedResource<'_>>>(raw.get()) {
-            for item in listed {
-                if let Some(arn) = opt(&item.arn) {
-                    out.push(Resource {
-                        id: arn.to_string(),
-                        kind: owned(&item.kind),
-                        name: last_segment(arn),
-                    });
-                }
+    if let Some(raw) = r.resources
+        && let Ok(listed) = serde_json::from_str::<Vec<ListedResource<'_>>>(raw.get())
+    {
+        for item in listed {
+            if let Some(arn) = opt(&item.arn) {
+                out.push(Resource {
+                    id: arn.to_string(),
+                    kind: owned(&item.kind),
+                    name: last_segment(arn),
+                });
             }
         }
     }
@@ -677,21 +677,21 @@ fn resources(
             );
         }
     }
-    if out.is_empty() {
-        if let Some(name) = opt(&targets.name) {
-            let source = opt(&r.event_source).unwrap_or("");
-            let kind = if source.starts_with("cloudtrail.") {
-                "AWS::CloudTrail::Trail"
-            } else {
-                "name"
-            };
-            push(
-                &mut out,
-                name.to_string(),
-                kind,
-                &last_segment(name).unwrap_or_else(|| name.to_string()),
-            );
-        }
+    if out.is_empty()
+        && let Some(name) = opt(&targets.name)
+    {
+        let source = opt(&r.event_source).unwrap_or("");
+        let kind = if source.starts_with("cloudtrail.") {
+            "AWS::CloudTrail::Trail"
+        } else {
+            "name"
+        };
+        push(
+            &mut out,
+            name.to_string(),
+            kind,
+            &last_segment(name).unwrap_or_else(|| name.to_string()),
+        );
     }
     out
 }

@@ -278,6 +278,20 @@ impl<'a> Run<'a> {
     /// A document read by the one-pass CloudTrail probe.
     fn cloudtrail_probe(&mut self, record: CloudTrailRecord<'_>, doc: &[u8], offset: u64) {
         if let Some(records) = &record.records {
+            if records.is_empty() {
+                let at = Located {
+                    bytes: doc,
+                    offset,
+                    index: 0,
+                    envelope: Some("s3_file"),
+                };
+                let err = RecordError {
+                    kind: "empty",
+                    reason: "CloudTrail file holds no Records".into(),
+                };
+                self.record_failed(&at, Some(Provider::Aws), aws::FORMAT, err);
+                return;
+            }
             for (i, r) in records.iter().enumerate() {
                 let at = Located {
                     bytes: doc,
@@ -328,6 +342,14 @@ impl<'a> Run<'a> {
         };
 
         if let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(doc) {
+            if items.is_empty() {
+                let err = RecordError {
+                    kind: "empty",
+                    reason: "JSON array holds no records".into(),
+                };
+                self.record_failed(&whole, None, "array", err);
+                return;
+            }
             for (i, item) in items.iter().enumerate() {
                 let at = Located {
                     bytes: item.get().as_bytes(),
@@ -365,6 +387,19 @@ impl<'a> Run<'a> {
             if let Some(list) =
                 field(key).and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
             {
+                if list.is_empty() {
+                    let reason = format!("envelope `{key}` holds no records");
+                    self.record_failed(
+                        &whole,
+                        None,
+                        envelope,
+                        RecordError {
+                            kind: "empty",
+                            reason,
+                        },
+                    );
+                    return;
+                }
                 for (i, item) in list.iter().enumerate() {
                     let at = Located {
                         bytes: item.get().as_bytes(),

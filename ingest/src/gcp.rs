@@ -92,12 +92,12 @@ pub(crate) fn normalize(
         ))
         .collect();
     let parsed = time_fields.iter().find_map(|v| parse_time(v));
-    if parsed.is_none() {
-        if let Some(unreadable) = time_fields.first() {
-            return Err(RecordError::bad_value(format!(
-                "gcp record has an unreadable timestamp {unreadable}"
-            )));
-        }
+    if parsed.is_none()
+        && let Some(unreadable) = time_fields.first()
+    {
+        return Err(RecordError::bad_value(format!(
+            "gcp record has an unreadable timestamp {unreadable}"
+        )));
     }
     let (event_time, event_time_estimated) = ctx.time_or_ingest(parsed);
 

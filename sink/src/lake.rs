@@ -90,10 +90,10 @@ impl LakeWriter {
             let key = (event.provider.as_str().to_string(), event.date_partition());
             let buffer = self.pending.entry(key.clone()).or_default();
             buffer.push(event);
-            if buffer.len() >= self.config.rows_per_file {
-                if let Some(full) = self.pending.remove(&key) {
-                    self.write_partition(&key, full)?;
-                }
+            if buffer.len() >= self.config.rows_per_file
+                && let Some(full) = self.pending.remove(&key)
+            {
+                self.write_partition(&key, full)?;
             }
         }
         Ok(())

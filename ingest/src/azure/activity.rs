@@ -606,27 +606,27 @@ fn resource_log_identity(
         return identity;
     }
     let identity_value = get(record, "identity");
-    if let Some(requester) = identity_value.and_then(|i| get(i, "requester")) {
-        if let Some(oid) = txt(requester, &["objectId"]) {
-            let upn = txt(requester, &["upn"]);
-            let appid = txt(requester, &["appId"]).map(|a| normalize_guid(&a));
-            let kind = if upn.is_some() {
-                IdentityKind::HumanUser
-            } else {
-                IdentityKind::ServicePrincipal
-            };
-            let mut identity = Identity::new(format!("azure:{}", normalize_guid(&oid)), kind);
-            identity.display_name = upn;
-            if kind == IdentityKind::ServicePrincipal {
-                identity.credential_id = appid;
-            } else if let Some(app) = appid {
-                identity.chain.push(ChainLink {
-                    relation: ChainRelation::DelegatedBy,
-                    principal: format!("azure-app:{app}"),
-                });
-            }
-            return identity;
+    if let Some(requester) = identity_value.and_then(|i| get(i, "requester"))
+        && let Some(oid) = txt(requester, &["objectId"])
+    {
+        let upn = txt(requester, &["upn"]);
+        let appid = txt(requester, &["appId"]).map(|a| normalize_guid(&a));
+        let kind = if upn.is_some() {
+            IdentityKind::HumanUser
+        } else {
+            IdentityKind::ServicePrincipal
+        };
+        let mut identity = Identity::new(format!("azure:{}", normalize_guid(&oid)), kind);
+        identity.display_name = upn;
+        if kind == IdentityKind::ServicePrincipal {
+            identity.credential_id = appid;
+        } else if let Some(app) = appid {
+            identity.chain.push(ChainLink {
+                relation: ChainRelation::DelegatedBy,
+                principal: format!("azure-app:{app}"),
+            });
         }
+        return identity;
     }
     let auth_type = identity_value
         .and_then(|i| txt(i, &["type"]))
