@@ -46,6 +46,8 @@ fn every_kind_of_bad_input_is_dead_lettered_and_the_stream_goes_on() {
     write(&input, "d-wrong-types.json", br#"{"eventVersion":"1.08","eventTime":"2026-11-20T10:00:00Z","eventSource":"s3.amazonaws.com","eventName":"GetObject","userIdentity":"not-an-object"}"#);
     let deep = format!("{}{}", "[".repeat(10_000), "]".repeat(10_000));
     write(&input, "e-deep.json", deep.as_bytes());
+    let very_deep = format!("{}{}", "[".repeat(2_000_000), "]".repeat(2_000_000));
+    write(&input, "e2-very-deep.json", very_deep.as_bytes());
     write(&input, "f-empty.json", b"");
     let huge = good("huge").replace(
         "\"eventID\"",
@@ -90,6 +92,11 @@ fn every_kind_of_bad_input_is_dead_lettered_and_the_stream_goes_on() {
     assert_eq!(kind_of("c-invalid-utf8.ndjson"), vec!["invalid_utf8"]);
     assert_eq!(kind_of("d-wrong-types.json"), vec!["bad_value"]);
     assert_eq!(kind_of("e-deep.json"), vec!["too_deep"]);
+    assert_eq!(
+        kind_of("e2-very-deep.json"),
+        vec!["too_deep"],
+        "no stack overflow either"
+    );
     assert_eq!(kind_of("f-empty.json"), vec!["empty"]);
     assert_eq!(kind_of("g-50mb-line.ndjson"), vec!["too_large"]);
 

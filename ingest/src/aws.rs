@@ -2,7 +2,6 @@
 //! CloudTrail is the volume leader; every field is lenient (see [`Text`]) so odd types do not fail a record.
 
 use serde::Deserialize;
-use serde_json::value::RawValue;
 use vigil_schemas::{
     Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Identity, IdentityKind,
     Outcome, OutcomeStatus, Provider, Resource, SourceEndpoint,
@@ -10,7 +9,7 @@ use vigil_schemas::{
 
 use crate::json::parse_time_str;
 use crate::record::{RecordContext, RecordError, RecordResult};
-use crate::text::{Text, opt, owned};
+use crate::text::{LenientList, LenientObject, Text, opt, owned};
 
 /// The record format name of a CloudTrail event.
 pub(crate) const FORMAT: &str = "cloudtrail";
@@ -25,7 +24,7 @@ pub(crate) struct CloudTrailRecord<'a> {
     #[serde(borrow, alias = "eventversion")]
     pub(crate) event_version: Option<Text<'a>>,
     #[serde(borrow, alias = "useridentity")]
-    user_identity: Option<UserIdentity<'a>>,
+    user_identity: Option<Box<UserIdentity<'a>>>,
     #[serde(borrow, alias = "eventtime")]
     pub(crate) event_time: Option<Text<'a>>,
     #[serde(borrow, alias = "eventsource")]
@@ -49,17 +48,17 @@ pub(crate) struct CloudTrailRecord<'a> {
     #[serde(borrow, alias = "readonly")]
     read_only: Option<Text<'a>>,
     #[serde(borrow, alias = "requestparameters")]
-    request_parameters: Option<&'a RawValue>,
+    request_parameters: LenientObject<TargetParameters<'a>>,
     #[serde(borrow, alias = "responseelements")]
-    response_elements: Option<&'a RawValue>,
+    response_elements: LenientObject<SignInVerdict<'a>>,
     #[serde(borrow, alias = "additionaleventdata")]
-    additional_event_data: Option<&'a RawValue>,
+    additional_event_data: LenientObject<SignInDetails<'a>>,
     #[serde(borrow)]
-    resources: Option<&'a RawValue>,
+    resources: LenientList<ListedResource<'a>>,
     #[serde(borrow, alias = "eventtype")]
     event_type: Option<Text<'a>>,
     #[serde(borrow, alias = "serviceeventdetails")]
-    service_event_details: Option<&'a RawValue>,
+    service_event_details: LenientObject<SignInVerdict<'a>>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -166,6 +165,46 @@ struct TargetParameters<'a> {
     name: Option<Text<'a>>,
 }
 
+/// Where sign-in events put their verdict: `responseElements` or `serviceEventDetails`.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignInVerdict<'a> {
+    #[serde(borrow, rename = "ConsoleLogin")]
+    console_login: Option<Text<'a>>,
+    #[serde(borrow, rename = "UserAuthentication")]
+    user_authentication: Option<Text<'a>>,
+    #[serde(borrow, rename = "CredentialVerification")]
+    credential_verification: Option<Text<'a>>,
+    #[serde(borrow, rename = "CredentialChallenge")]
+    credential_challenge: Option<Text<'a>>,
+    #[serde(borrow, rename = "CheckMfa")]
+    check_mfa: Option<Text<'a>>,
+}
+
+impl SignInVerdict<'_> {
+    fn failed(&self) -> bool {
+        [
+            &self.console_login,
+            &self.user_authentication,
+            &self.credential_verification,
+            &self.credential_challenge,
+            &self.check_mfa,
+        ]
+        .into_iter()
+        .any(|v| opt(v).is_some_and(|s| s.eq_ignore_ascii_case("failure")))
+    }
+}
+
+/// The parts of a sign-in event's `additionalEventData` that say who and how.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+struct SignInDetails<'a> {
+    #[serde(borrow, rename = "MFAUsed")]
+    mfa_used: Option<Text<'a>>,
+    #[serde(borrow, rename = "UserName")]
+    user_name: Option<Text<'a>>,
+}
+
 #[derive(Debug, Default, Deserialize)]
 struct ListedResource<'a> {
     #[serde(borrow, rename = "ARN", alias = "arn")]
@@ -209,10 +248,8 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
     let account_id = opt(&r.recipient_account_id)
         .or_else(|| r.user_identity.as_ref().and_then(|u| opt(&u.account_id)))
         .map(str::to_string);
-    let targets = r
-        .request_parameters
-        .and_then(|raw| serde_json::from_str::<TargetParameters<'_>>(raw.get()).ok())
-        .unwrap_or_default();
+    let no_targets = TargetParameters::default();
+    let targets = r.request_parameters.0.as_ref().unwrap_or(&no_targets);
     let category = category(event_source, event_name, opt(&r.read_only));
     let class = if category == ActionCategory::Login {
         EventClass::Authentication
@@ -221,24 +258,17 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
     };
 
     let mut identity = identity;
-    if event_source.starts_with("signin.") {
-        let extra = r
-            .additional_event_data
-            .and_then(|raw| serde_json::from_str::<serde_json::Value>(raw.get()).ok());
-        let field = |key: &str| {
-            extra
-                .as_ref()
-                .and_then(|v| v.get(key))
-                .and_then(|v| v.as_str())
-        };
-        if let Some(mfa) = field("MFAUsed").and_then(yes_no) {
+    if event_source.starts_with("signin.")
+        && let Some(details) = &r.additional_event_data.0
+    {
+        if let Some(mfa) = opt(&details.mfa_used).and_then(yes_no) {
             identity.mfa = Some(mfa);
         }
         // Sign-in events name the person in additionalEventData when userIdentity only has opaque ids.
-        if let Some(user) = field("UserName").filter(|u| !u.trim().is_empty())
+        if let Some(user) = opt(&details.user_name)
             && (identity.kind == IdentityKind::HumanUser || identity.display_name.is_none())
         {
-            identity.display_name = Some(user.trim().to_string());
+            identity.display_name = Some(user.to_string());
         }
     }
 
@@ -255,7 +285,7 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
         ingest_time: ctx.ingest_time,
         provider: Provider::Aws,
         class,
-        resources: resources(r, &targets, account_id.as_deref()),
+        resources: resources(r, targets, account_id.as_deref()),
         account_id,
         tenant_id: None,
         region: owned(&r.aws_region),
@@ -270,7 +300,7 @@ pub(crate) fn normalize(r: &CloudTrailRecord<'_>, ctx: &RecordContext<'_>) -> Re
             .map(SourceEndpoint::from_raw)
             .unwrap_or_default(),
         user_agent: owned(&r.user_agent),
-        outcome: outcome(r, event_name),
+        outcome: outcome(r),
         raw_ref: ctx.raw_ref(FORMAT),
     })
 }
@@ -541,7 +571,7 @@ fn yes_no(flag: &str) -> Option<bool> {
     }
 }
 
-fn outcome(r: &CloudTrailRecord<'_>, event_name: &str) -> Outcome {
+fn outcome(r: &CloudTrailRecord<'_>) -> Outcome {
     if let Some(code) = opt(&r.error_code) {
         return Outcome {
             status: OutcomeStatus::Failure,
@@ -550,31 +580,13 @@ fn outcome(r: &CloudTrailRecord<'_>, event_name: &str) -> Outcome {
         };
     }
     // Sign-in failures carry no errorCode: the verdict is in responseElements or serviceEventDetails.
-    if matches!(
-        event_name,
-        "ConsoleLogin"
-            | "CheckMfa"
-            | "UserAuthentication"
-            | "CredentialVerification"
-            | "CredentialChallenge"
-    ) {
-        for raw in [r.response_elements, r.service_event_details]
-            .into_iter()
-            .flatten()
-        {
-            if let Ok(v) = serde_json::from_str::<serde_json::Value>(raw.get()) {
-                let verdict = v
-                    .as_object()
-                    .and_then(|m| m.values().find_map(|x| x.as_str()));
-                if verdict.is_some_and(|s| s.eq_ignore_ascii_case("failure")) {
-                    return Outcome {
-                        status: OutcomeStatus::Failure,
-                        error_code: Some("Failure".to_string()),
-                        error_message: owned(&r.error_message),
-                    };
-                }
-            }
-        }
+    let verdicts = [&r.response_elements.0, &r.service_event_details.0];
+    if verdicts.into_iter().flatten().any(SignInVerdict::failed) {
+        return Outcome {
+            status: OutcomeStatus::Failure,
+            error_code: Some("Failure".to_string()),
+            error_message: owned(&r.error_message),
+        };
     }
     match opt(&r.error_message) {
         Some(message) => Outcome {
@@ -592,9 +604,7 @@ fn resources(
     account: Option<&str>,
 ) -> Vec<Resource> {
     let mut out: Vec<Resource> = Vec::new();
-    if let Some(raw) = r.resources
-        && let Ok(listed) = serde_json::from_str::<Vec<ListedResource<'_>>>(raw.get())
-    {
+    if let Some(listed) = &r.resources.0 {
         for item in listed {
             if let Some(arn) = opt(&item.arn) {
                 out.push(Resource {

@@ -193,34 +193,39 @@ impl<'a> Run<'a> {
         }
         while pos < buf.len() {
             let rest = &buf[pos..];
-            let mut probe = Deserializer::from_slice(rest).into_iter::<CloudTrailRecord<'_>>();
-            match probe.next() {
-                None => break,
-                Some(Ok(record)) => {
-                    let end = pos + probe.byte_offset();
-                    if self.document_too_large(buf, pos, end) {
+            // One pass for CloudTrail (the volume leader): documents whose first key is CloudTrail's are
+            // read straight into the typed record. Everything else, and CloudTrail of an odd shape, is
+            // framed generically.
+            if first_key_is_cloudtrail(rest) {
+                let mut probe = Deserializer::from_slice(rest).into_iter::<CloudTrailRecord<'_>>();
+                match probe.next() {
+                    None => break,
+                    Some(Ok(record)) => {
+                        let end = pos + probe.byte_offset();
+                        if !self.document_too_large(buf, pos, end) {
+                            self.cloudtrail_probe(record, &buf[pos..end], pos as u64);
+                        }
                         pos = skip_ws(buf, end);
                         continue;
                     }
-                    self.cloudtrail_probe(record, &buf[pos..end], pos as u64);
+                    Some(Err(e)) if !e.is_data() => {
+                        pos = self.broken_document(buf, pos, &e.to_string());
+                        continue;
+                    }
+                    Some(Err(_)) => {} // valid JSON of another shape: read it generically
+                }
+            }
+            let mut generic = Deserializer::from_slice(rest).into_iter::<&RawValue>();
+            match generic.next() {
+                Some(Ok(_)) => {
+                    let end = pos + generic.byte_offset();
+                    if !self.document_too_large(buf, pos, end) {
+                        self.generic_document(&buf[pos..end], pos as u64);
+                    }
                     pos = skip_ws(buf, end);
                 }
-                Some(Err(e)) if e.is_data() => {
-                    // Valid JSON that is not CloudTrail-shaped: read it as a generic document.
-                    let mut generic = Deserializer::from_slice(rest).into_iter::<&RawValue>();
-                    match generic.next() {
-                        Some(Ok(_)) => {
-                            let end = pos + generic.byte_offset();
-                            if !self.document_too_large(buf, pos, end) {
-                                self.generic_document(&buf[pos..end], pos as u64);
-                            }
-                            pos = skip_ws(buf, end);
-                        }
-                        Some(Err(e)) => pos = self.broken_document(buf, pos, &e.to_string()),
-                        None => break,
-                    }
-                }
                 Some(Err(e)) => pos = self.broken_document(buf, pos, &e.to_string()),
+                None => break,
             }
         }
     }
@@ -257,15 +262,7 @@ impl<'a> Run<'a> {
                 return skip_ws(buf, resync);
             }
         }
-        let kind = if error.contains("recursion limit") {
-            "too_deep"
-        } else if error.contains("EOF") {
-            "truncated"
-        } else if error.contains("unicode") || error.contains("UTF-8") {
-            "invalid_utf8"
-        } else {
-            "invalid_json"
-        };
+        let kind = json_error_kind(error);
         self.refuse(
             kind,
             format!("not valid JSON: {error}"),
@@ -472,9 +469,10 @@ impl<'a> Run<'a> {
         match serde_json::from_slice::<Value>(at.bytes) {
             Ok(value) => self.value_record(&value, at, Some(at.bytes)),
             Err(e) => {
+                let reason = format!("record is not valid JSON: {e}");
                 let err = RecordError {
-                    kind: "invalid_json",
-                    reason: format!("record is not valid JSON: {e}"),
+                    kind: json_error_kind(&reason),
+                    reason,
                 };
                 self.record_failed(at, None, "unknown", err);
             }
@@ -683,10 +681,65 @@ fn kind_of(v: &Value) -> &'static str {
     }
 }
 
-fn skip_ws(buf: &[u8], mut pos: usize) -> usize {
-    if pos == 0 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
-        pos = 3;
+/// The dead-letter kind of a JSON parse error.
+fn json_error_kind(error: &str) -> &'static str {
+    if error.contains("recursion limit") {
+        "too_deep"
+    } else if error.contains("EOF") {
+        "truncated"
+    } else if error.contains("unicode") || error.contains("UTF-8") {
+        "invalid_utf8"
+    } else {
+        "invalid_json"
     }
+}
+
+/// Whether the document at the start of `doc` is an object whose first key is one CloudTrail uses.
+fn first_key_is_cloudtrail(doc: &[u8]) -> bool {
+    const KEYS: [&str; 16] = [
+        "Records",
+        "eventVersion",
+        "userIdentity",
+        "eventTime",
+        "eventSource",
+        "eventName",
+        "awsRegion",
+        "eventID",
+        "eventType",
+        "eventCategory",
+        "sourceIPAddress",
+        "additionalEventData",
+        "requestParameters",
+        "recipientAccountId",
+        "errorCode",
+        "readOnly",
+    ];
+    let Some(rest) = doc.strip_prefix(b"{") else {
+        return false;
+    };
+    let rest = &rest[skip_blank(rest, 0)..];
+    let Some(key) = rest.strip_prefix(b"\"") else {
+        return false;
+    };
+    let Some(end) = key.iter().take(48).position(|&b| b == b'"' || b == b'\\') else {
+        return false;
+    };
+    KEYS.iter()
+        .any(|k| k.as_bytes().eq_ignore_ascii_case(&key[..end]))
+}
+
+/// Skips a byte-order mark at the very start, then blanks.
+fn skip_ws(buf: &[u8], pos: usize) -> usize {
+    let pos = if pos == 0 && buf.starts_with(&[0xEF, 0xBB, 0xBF]) {
+        3
+    } else {
+        pos
+    };
+    skip_blank(buf, pos)
+}
+
+/// Skips JSON white space, and NUL padding that some exporters leave between documents.
+fn skip_blank(buf: &[u8], mut pos: usize) -> usize {
     while pos < buf.len() && matches!(buf[pos], b' ' | b'\t' | b'\r' | b'\n' | 0) {
         pos += 1;
     }

@@ -170,17 +170,25 @@ fn is_resource_log(record: &Value, category: &str) -> bool {
 fn get<'v>(obj: &'v Value, key: &str) -> Option<&'v Value> {
     let found = get_ci(obj, key).or_else(|| {
         let map = obj.as_object()?;
-        let want = squash(key);
-        map.iter().find(|(k, _)| squash(k) == want).map(|(_, v)| v)
+        map.iter().find(|(k, _)| same_key(k, key)).map(|(_, v)| v)
     })?;
     if found.is_null() { None } else { Some(found) }
 }
 
-fn squash(key: &str) -> String {
-    key.chars()
-        .filter(|c| *c != '_')
-        .map(|c| c.to_ascii_lowercase())
-        .collect()
+/// Keys equal ignoring ASCII case and underscores (`event_data_id` is `eventDataId`), without allocating:
+/// this runs for every missed lookup.
+fn same_key(a: &str, b: &str) -> bool {
+    let (mut x, mut y) = (
+        a.bytes().filter(|c| *c != b'_'),
+        b.bytes().filter(|c| *c != b'_'),
+    );
+    loop {
+        match (x.next(), y.next()) {
+            (None, None) => return true,
+            (Some(p), Some(q)) if p.eq_ignore_ascii_case(&q) => {}
+            _ => return false,
+        }
+    }
 }
 
 /// Follows a path of keys with [`get`].
