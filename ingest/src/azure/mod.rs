@@ -18,6 +18,8 @@ mod activity;
 mod aks;
 mod entra;
 #[cfg(test)]
+mod entra_tests;
+#[cfg(test)]
 mod tests;
 
 use chrono::{DateTime, Utc};
