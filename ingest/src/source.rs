@@ -94,6 +94,7 @@ fn walk(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), IngestError> {
             .and_then(|n| n.to_str())
             .is_some_and(|n| n.starts_with('.'));
         if hidden {
+            tracing::info!(path = %path.display(), "hidden file or folder not read");
             continue;
         }
         if path.is_dir() {

@@ -22,9 +22,15 @@
 //! | Azure | Entra ID sign-in (`SignInLogs`, `NonInteractiveUserSignInLogs`) | `azure:<properties.userId>` | `human_user` | no `userId`: `azure:<userPrincipalName lower-cased>` |
 //! | Azure | Entra ID service principal / managed identity sign-in | `azure:<properties.servicePrincipalId>` | `service_principal` / `managed_identity` | |
 //! | Azure | Entra ID audit | `azure:<initiatedBy.user.id>` or `azure:<initiatedBy.app.servicePrincipalId>` | `human_user` / `service_principal` | nothing usable: `azure:<identity string lower-cased>` |
-//! | Azure | nothing identifies the caller (platform events, resource health) | `azure-platform:<category>` | `provider_service` | |
+//! | Azure | role-assignment `evidence` naming the requester | `azure:<principalId>` when `principalType` is User or ServicePrincipal | as the principal type | a Group's id names the group, not the caller, so it is not used |
+//! | Azure | storage requests signed with an account key or SAS token | `azure-storage:<account>/<sas or accountkey>` | `service_principal` | the key holder is unknown; the key is the identity |
+//! | Azure | anonymous storage or AKS access | `anonymous:azure` | `anonymous` | |
+//! | Azure | AKS audit (`kube-audit`) user that is not an Entra principal (local account, Kubernetes service account, node) | `azure-aks:<cluster resource id>:<username>` | `service_account` / `provider_service` | scoped by cluster so two clusters' `kube-system` accounts never share a baseline; e-mail or GUID usernames use the `azure:` key |
+//! | Azure | nothing identifies the caller (platform events, resource health) | `azure-platform:<category>` | `provider_service`, or `unknown` when the record has a real client IP | |
 //! | GCP | `authenticationInfo.principalEmail` | `gcp:<email lower-cased>` | `*.gserviceaccount.com`: `service_account`; `system:*` (GKE): `provider_service`; otherwise `human_user` | service accounts acting for another principal: `serviceAccountDelegationInfo` becomes the chain (`delegated_by`) |
-//! | GCP | `principalSubject` only (workforce / workload identity federation) | `gcp:<subject>` | `federated` | |
+//! | GCP | GKE `system:serviceaccount:<ns>:<name>` | `gcp:system:serviceaccount:<ns>:<name>` | `service_account` outside `kube-system` (customer workloads), `provider_service` inside it and for other `system:*` users | `system:anonymous` is `anonymous`; `system@google.com` is `provider_service` |
+//! | GCP | `principalSubject` only (workforce / workload identity federation) | `gcp:<subject>` | `federated` | case kept: subjects are case-sensitive URIs |
+//! | GCP | `authoritySelector` only (GKE) | `anonymous:gcp` | `anonymous` | the selector becomes the display name |
 //! | GCP | `authenticationInfo` absent or `{}` | `anonymous:gcp` | `anonymous` | `allUsers` access, policy-denied probes |
 //!
 //! Keys never contain the session, credential or source network: those are features, not identities.
