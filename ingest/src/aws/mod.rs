@@ -2,6 +2,7 @@
 //! CloudTrail is the volume leader; every field is lenient (see [`Text`]) so odd types do not fail a record.
 
 mod action;
+pub(crate) mod dom;
 mod identity;
 
 use serde::Deserialize;
@@ -469,5 +470,7 @@ fn resources(
     out
 }
 
+#[cfg(test)]
+mod dom_tests;
 #[cfg(test)]
 mod tests;
