@@ -256,6 +256,15 @@ impl<'a> Run<'a> {
             return false;
         }
         let doc = &buf[pos..end];
+        // The SIMD parser copies its input first; NDJSON and concatenated documents would be copied
+        // whole only to stop after the first document, so they go the streaming way from the start.
+        if doc
+            .split(|b| *b == b'\n')
+            .skip(1)
+            .any(|line| line.first() == Some(&b'{'))
+        {
+            return false;
+        }
         let Some(tree) = aws::dom::parse(doc) else {
             return false;
         };
