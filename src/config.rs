@@ -18,7 +18,9 @@ use vigil_sink::LakeConfig;
 pub(crate) struct Config {
     /// Parsing limits: `max_input_bytes` (largest file or stdin read, default 4 GiB),
     /// `max_document_bytes` (largest single JSON document, default 512 MiB), `dead_letter_max_bytes`
-    /// (bytes of a refused record kept in its dead letter, default 1 MiB).
+    /// (bytes of a refused record kept in its dead letter, default 1 MiB), `parallel_piece_bytes` (a
+    /// large NDJSON input is cut into pieces of at least this size, normalized on several threads,
+    /// default 8 MiB).
     pub(crate) ingest: Limits,
     /// Where and how the Parquet lake is written.
     pub(crate) lake: LakeSection,

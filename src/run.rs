@@ -14,7 +14,7 @@ use crossbeam_channel::{bounded, unbounded};
 use indicatif::{ProgressBar, ProgressStyle};
 use vigil_detect::{Detector, PassThrough};
 use vigil_ingest::source::Input;
-use vigil_ingest::{Limits, Normalized, normalize_bytes};
+use vigil_ingest::{Limits, Normalized, normalize_bytes_on};
 use vigil_schemas::DeadLetter;
 use vigil_sink::{DeadLetterWriter, LakeWriter};
 
@@ -103,7 +103,7 @@ pub(crate) fn run(
             std::thread::Builder::new()
                 .name(format!("normalize-{worker}"))
                 .spawn_scoped(scope, move || {
-                    normalize_worker(&input_rx, &work_tx, &limits)
+                    normalize_worker(&input_rx, &work_tx, &limits, threads)
                 })
                 .context("cannot start a normalizer thread")?;
         }
@@ -153,17 +153,20 @@ pub(crate) fn run(
     Ok(summary)
 }
 
+/// Reads and normalizes inputs until none are left. A large NDJSON input is itself split over
+/// `threads` threads, so one big export on stdin still uses every core.
 fn normalize_worker(
     inputs: &crossbeam_channel::Receiver<Input>,
     out: &crossbeam_channel::Sender<Work>,
     limits: &Limits,
+    threads: usize,
 ) {
     for input in inputs {
         let name = input.name();
         let normalized = match input.read(limits.max_input_bytes) {
             Ok(bytes) => {
                 let len = bytes.len() as u64;
-                let normalized = normalize_bytes(&name, &bytes, Utc::now(), limits);
+                let normalized = normalize_bytes_on(&name, &bytes, Utc::now(), limits, threads);
                 (normalized, len)
             }
             Err(e) => {

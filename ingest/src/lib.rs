@@ -20,7 +20,7 @@ pub mod record;
 pub mod source;
 mod text;
 
-pub use document::{Limits, Normalized, normalize_bytes};
+pub use document::{Limits, Normalized, normalize_bytes, normalize_bytes_on};
 
 /// Errors of the ingest crate's I/O edge (reading sources). Parsing never errors: bad records become
 /// dead letters.

@@ -126,3 +126,41 @@ fn escape_only_inside_strings() {
         b"{\"a\":\"x\\u000ay\"}\n".to_vec()
     );
 }
+
+#[test]
+fn large_ndjson_is_split_with_the_same_result() {
+    let mut text = String::new();
+    for i in 0..3_000 {
+        text.push_str(&CT.replace('@', &i.to_string()));
+        text.push('\n');
+        if i % 500 == 7 {
+            text.push_str("{\"broken\": \n");
+        }
+    }
+    let limits = Limits {
+        parallel_piece_bytes: 16 * 1024,
+        ..Limits::default()
+    };
+    let now = Utc::now();
+    let one = normalize_bytes_on("t", text.as_bytes(), now, &limits, 1);
+    let four = normalize_bytes_on("t", text.as_bytes(), now, &limits, 4);
+    assert!(split_points(text.as_bytes(), 4, limits.parallel_piece_bytes).len() == 4);
+    assert_eq!(one.events.len(), 3_000);
+    assert_eq!(one.dead_letters.len(), 6);
+    assert_eq!(
+        one.events, four.events,
+        "same events, same order, same offsets"
+    );
+    assert_eq!(one.dead_letters, four.dead_letters);
+}
+
+#[test]
+fn documents_that_are_not_ndjson_are_not_split() {
+    let pretty = format!(
+        "{{\n\"Records\": [\n{}\n]\n}}\n{{\n\"x\": 1}}",
+        CT.replace('@', "1")
+    );
+    assert!(split_points(pretty.as_bytes(), 4, 1).is_empty());
+    let small = format!("{}\n{}\n", CT.replace('@', "1"), CT.replace('@', "2"));
+    assert!(split_points(small.as_bytes(), 4, 1 << 20).is_empty());
+}
