@@ -5,7 +5,6 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeMap;
-use std::io::Read;
 
 use chrono::{DateTime, Utc};
 use serde_json::value::RawValue;
@@ -14,6 +13,7 @@ use vigil_schemas::{DeadLetter, Event, Provider};
 
 mod envelope;
 mod framing;
+mod input;
 
 use crate::aws::{self, CloudTrailRecord};
 use crate::json::get_ci;
@@ -24,6 +24,7 @@ use framing::{
     escape_control_characters, first_key_is_cloudtrail, json_error_kind, next_document_start,
     skip_ws,
 };
+use input::{gunzip, split_points};
 
 /// Limits that keep hostile or broken input from exhausting memory.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -160,72 +161,6 @@ pub fn normalize_bytes_on(
         run.out.dead_letters.extend(part.dead_letters);
     }
     run.out
-}
-
-impl Normalized {
-    fn shift_offsets(&mut self, base: u64) {
-        for e in &mut self.events {
-            e.raw_ref.byte_offset += base;
-        }
-        for d in &mut self.dead_letters {
-            d.byte_offset += base;
-        }
-    }
-}
-
-/// Where to cut `buf` for `threads` threads: only NDJSON-shaped input (its first line is a whole JSON
-/// document) of at least two pieces' size, cut right after a newline that is followed by `{`.
-fn split_points(buf: &[u8], threads: usize, piece_bytes: u64) -> Vec<std::ops::Range<usize>> {
-    let piece_bytes = piece_bytes.max(1) as usize;
-    let pieces = threads.min(buf.len() / piece_bytes);
-    if pieces < 2 {
-        return Vec::new();
-    }
-    let first_line = buf.split(|b| *b == b'\n').next().unwrap_or_default();
-    if serde_json::from_slice::<serde::de::IgnoredAny>(first_line).is_err() {
-        return Vec::new();
-    }
-    let target = buf.len() / pieces;
-    let mut cuts = vec![0];
-    for k in 1..pieces {
-        let from = (k * target).max(cuts.last().copied().unwrap_or(0) + 1);
-        let next = buf
-            .get(from..)
-            .and_then(|rest| rest.windows(2).position(|w| w == b"\n{"));
-        if let Some(at) = next {
-            cuts.push(from + at + 1);
-        }
-    }
-    cuts.push(buf.len());
-    cuts.dedup();
-    cuts.windows(2)
-        .map(|w| w[0]..w[1])
-        .filter(|r| !r.is_empty())
-        .collect()
-}
-
-/// Decompresses gzip (including multi-member files) up to `limit` bytes; on failure returns what was
-/// decompressed before it and the reason.
-fn gunzip(input: &[u8], limit: u64) -> Result<Vec<u8>, (Vec<u8>, String)> {
-    let mut out = Vec::with_capacity(input.len() * 8);
-    let mut decoder = flate2::read::MultiGzDecoder::new(input).take(limit + 1);
-    match decoder.read_to_end(&mut out) {
-        Ok(_) if out.len() as u64 > limit => {
-            out.truncate(0);
-            Err((
-                out,
-                format!("gzip expands past max_input_bytes {limit}; refused"),
-            ))
-        }
-        Ok(_) => Ok(out),
-        Err(e) => {
-            let reason = format!(
-                "gzip stream is corrupt or truncated after {} decompressed bytes: {e}",
-                out.len()
-            );
-            Err((out, reason))
-        }
-    }
 }
 
 struct Run<'a> {
@@ -536,23 +471,7 @@ impl<'a> Run<'a> {
         };
 
         if let Ok(items) = serde_json::from_slice::<Vec<&RawValue>>(doc) {
-            if items.is_empty() {
-                let err = RecordError {
-                    kind: "empty",
-                    reason: "JSON array holds no records".into(),
-                };
-                self.record_failed(&whole, None, "array", err);
-                return;
-            }
-            for (i, item) in items.iter().enumerate() {
-                let at = Located {
-                    bytes: item.get().as_bytes(),
-                    offset: offset_of(item),
-                    index: i as u64,
-                    envelope: Some("array"),
-                };
-                self.record(&at);
-            }
+            self.listed_records(&items, &whole, "array", "JSON array");
             return;
         }
         let Ok(fields) = serde_json::from_slice::<BTreeMap<String, &RawValue>>(doc) else {
@@ -581,28 +500,7 @@ impl<'a> Run<'a> {
             if let Some(list) =
                 field(key).and_then(|raw| serde_json::from_str::<Vec<&RawValue>>(raw.get()).ok())
             {
-                if list.is_empty() {
-                    let reason = format!("envelope `{key}` holds no records");
-                    self.record_failed(
-                        &whole,
-                        None,
-                        envelope,
-                        RecordError {
-                            kind: "empty",
-                            reason,
-                        },
-                    );
-                    return;
-                }
-                for (i, item) in list.iter().enumerate() {
-                    let at = Located {
-                        bytes: item.get().as_bytes(),
-                        offset: offset_of(item),
-                        index: i as u64,
-                        envelope: Some(envelope),
-                    };
-                    self.record(&at);
-                }
+                self.listed_records(&list, &whole, envelope, &format!("envelope `{key}`"));
                 return;
             }
         }
@@ -623,6 +521,35 @@ impl<'a> Run<'a> {
             return;
         }
         self.record(&whole);
+    }
+
+    /// The elements of a list inside `whole` (a top-level array, an envelope's `records`...), each a
+    /// record located at its own bytes; an empty list is a dead letter, not nothing.
+    fn listed_records(
+        &mut self,
+        items: &[&RawValue],
+        whole: &Located<'_>,
+        envelope: &'static str,
+        what: &str,
+    ) {
+        if items.is_empty() {
+            let err = RecordError {
+                kind: "empty",
+                reason: format!("{what} holds no records"),
+            };
+            self.record_failed(whole, None, envelope, err);
+            return;
+        }
+        let base = whole.bytes.as_ptr() as usize;
+        for (i, item) in items.iter().enumerate() {
+            let at = Located {
+                bytes: item.get().as_bytes(),
+                offset: whole.offset + (item.get().as_ptr() as usize).saturating_sub(base) as u64,
+                index: i as u64,
+                envelope: Some(envelope),
+            };
+            self.record(&at);
+        }
     }
 
     /// CloudTrail Lake query results: each row is a list of one-column objects. Rows that are not events
