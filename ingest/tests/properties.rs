@@ -5,7 +5,7 @@ use std::io::Write;
 
 use proptest::prelude::*;
 use serde_json::{Value, json};
-use vigil_ingest::{Limits, normalize_bytes};
+use vigil_ingest::{Limits, normalize_bytes, normalize_bytes_on};
 
 fn normalize(bytes: &[u8]) -> vigil_ingest::Normalized {
     normalize_bytes("prop", bytes, chrono::Utc::now(), &Limits::default())
@@ -128,5 +128,26 @@ proptest! {
         let cut = cut.min(file.len() - 1);
         let out = normalize(&file.as_bytes()[..cut]);
         prop_assert!(!out.dead_letters.is_empty());
+    }
+
+    /// Splitting a large input over threads never changes the result, whatever mixes of valid lines,
+    /// garbage and multi-line documents it holds.
+    #[test]
+    fn splitting_over_threads_changes_nothing(
+        lines in prop::collection::vec(prop_oneof![
+            4 => "[A-Z][a-z]{2,10}".prop_map(|n| cloudtrail(7, &n)),
+            1 => "~[^\\n]{0,30}",
+            1 => Just("{\"eventName\": \"Broken".to_string()),
+            1 => Just("{\n  \"eventVersion\": \"1.08\",\n  \"eventName\": \"X\",\n  \"eventSource\": \"s3.amazonaws.com\"\n}".to_string()),
+        ], 1..60),
+        piece in 64u64..2048,
+    ) {
+        let text: String = lines.iter().map(|l| format!("{l}\n")).collect();
+        let limits = Limits { parallel_piece_bytes: piece, ..Limits::default() };
+        let now = chrono::Utc::now();
+        let one = normalize_bytes_on("prop", text.as_bytes(), now, &limits, 1);
+        let four = normalize_bytes_on("prop", text.as_bytes(), now, &limits, 4);
+        prop_assert_eq!(&one.events, &four.events);
+        prop_assert_eq!(&one.dead_letters, &four.dead_letters);
     }
 }
