@@ -82,7 +82,7 @@ pub(crate) fn run(
             dead_letter_path.display()
         )
     })?;
-    let mut detector = PassThrough::default();
+    let mut detector = PassThrough;
 
     let (input_tx, input_rx) = unbounded::<Input>();
     for input in inputs {

@@ -238,8 +238,28 @@ mod tests {
                 .path
                 .ends_with("events/provider=aws/date=2024-03-01/part-r1-00001.parquet")
         );
-        let reader =
-            ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&first.path)?)?.build()?;
+        let builder = ParquetRecordBatchReaderBuilder::try_new(fs::File::open(&first.path)?)?;
+        let metadata = builder.metadata().clone();
+        let key_column = metadata
+            .file_metadata()
+            .schema_descr()
+            .columns()
+            .iter()
+            .position(|c| c.name() == "identity_key")
+            .ok_or("no identity_key column")?;
+        let chunk = metadata.row_group(0).column(key_column);
+        assert!(matches!(
+            chunk.compression(),
+            parquet::basic::Compression::ZSTD(_)
+        ));
+        let stats = chunk.statistics().ok_or("identity_key has no statistics")?;
+        assert_eq!(
+            stats.min_bytes_opt(),
+            Some(&b"a"[..]),
+            "statistics let readers prune by identity"
+        );
+        assert_eq!(stats.max_bytes_opt(), Some(&b"z"[..]));
+        let reader = builder.build()?;
         let mut back = Vec::new();
         for batch in reader {
             back.extend(batch_to_events(&batch?)?);

@@ -315,17 +315,7 @@ impl<'a> Run<'a> {
         };
         if let Some(records) = aws::dom::delivery_records(&tree) {
             if records.is_empty() {
-                let at = Located {
-                    bytes: doc,
-                    offset: pos as u64,
-                    index: 0,
-                    envelope: Some("s3_file"),
-                };
-                let err = RecordError {
-                    kind: "empty",
-                    reason: "CloudTrail file holds no Records".into(),
-                };
-                self.record_failed(&at, Some(Provider::Aws), aws::FORMAT, err);
+                self.empty_delivery_file(doc, pos as u64);
                 return true;
             }
             for (i, item) in records.iter().enumerate() {
@@ -405,21 +395,26 @@ impl<'a> Run<'a> {
         skip_ws(buf, resync)
     }
 
+    /// A CloudTrail S3 file whose `Records` list is empty: a dead letter, so no input vanishes.
+    fn empty_delivery_file(&mut self, doc: &[u8], offset: u64) {
+        let at = Located {
+            bytes: doc,
+            offset,
+            index: 0,
+            envelope: Some("s3_file"),
+        };
+        let err = RecordError {
+            kind: "empty",
+            reason: "CloudTrail file holds no Records".into(),
+        };
+        self.record_failed(&at, Some(Provider::Aws), aws::FORMAT, err);
+    }
+
     /// A document read by the one-pass CloudTrail probe.
     fn cloudtrail_probe(&mut self, record: CloudTrailRecord<'_>, doc: &[u8], offset: u64) {
         if let Some(records) = &record.records {
             if records.is_empty() {
-                let at = Located {
-                    bytes: doc,
-                    offset,
-                    index: 0,
-                    envelope: Some("s3_file"),
-                };
-                let err = RecordError {
-                    kind: "empty",
-                    reason: "CloudTrail file holds no Records".into(),
-                };
-                self.record_failed(&at, Some(Provider::Aws), aws::FORMAT, err);
+                self.empty_delivery_file(doc, offset);
                 return;
             }
             for (i, r) in records.iter().enumerate() {
