@@ -16,7 +16,7 @@ use vigil_detect::{Detector, PassThrough};
 use vigil_ingest::source::Input;
 use vigil_ingest::{Limits, Normalized, normalize_bytes_on};
 use vigil_schemas::DeadLetter;
-use vigil_sink::{DeadLetterWriter, LakeWriter};
+use vigil_sink::{AlertWriter, DeadLetterWriter, LakeWriter};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -32,6 +32,8 @@ pub(crate) struct Summary {
     pub(crate) dead_letters: u64,
     pub(crate) lake_files: usize,
     pub(crate) dead_letter_file: PathBuf,
+    pub(crate) alerts: u64,
+    pub(crate) alert_file: PathBuf,
     pub(crate) elapsed: Duration,
 }
 
@@ -82,6 +84,13 @@ pub(crate) fn run(
             dead_letter_path.display()
         )
     })?;
+    let alert_path = config
+        .lake
+        .dir
+        .join("alerts")
+        .join(format!("alerts-{run_id}.jsonl"));
+    let mut alerts = AlertWriter::create(&alert_path)
+        .with_context(|| format!("cannot create the alert file {}", alert_path.display()))?;
     let mut detector = PassThrough;
 
     let (input_tx, input_rx) = unbounded::<Input>();
@@ -95,6 +104,7 @@ pub(crate) fn run(
 
     let mut summary = Summary {
         dead_letter_file: dead_letter_path.clone(),
+        alert_file: alert_path.clone(),
         ..Summary::default()
     };
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -128,12 +138,19 @@ pub(crate) fn run(
                 .on_events(work.normalized.events)
                 .context("detect stage failed")?;
             lake.write(events).context("cannot write the lake")?;
+            let raised = detector.drain_alerts();
+            summary.alerts += raised.len() as u64;
+            alerts.write(&raised).context("cannot write alerts")?;
         }
         Ok(())
     })?;
     detector
         .on_finish()
         .context("detect stage failed at end of input")?;
+    let raised = detector.drain_alerts();
+    summary.alerts += raised.len() as u64;
+    alerts.write(&raised).context("cannot write alerts")?;
+    alerts.finish().context("cannot finish the alert file")?;
     let files = lake.finish().context("cannot finish the lake")?;
     dead.finish()
         .context("cannot finish the dead-letter file")?;
@@ -267,7 +284,7 @@ pub(crate) fn render_summary(s: &Summary) -> String {
     ]);
     let secs = s.elapsed.as_secs_f64().max(1e-9);
     format!(
-        "{table}\n{} inputs, {:.1} MB in {:.2}s: {:.0} events/s, {:.1} MB/s; {} lake files; dead letters: {}\n",
+        "{table}\n{} inputs, {:.1} MB in {:.2}s: {:.0} events/s, {:.1} MB/s; {} lake files; dead letters: {}\n{} alerts: {}\n",
         s.inputs,
         s.bytes as f64 / 1e6,
         secs,
@@ -275,5 +292,7 @@ pub(crate) fn render_summary(s: &Summary) -> String {
         s.bytes as f64 / 1e6 / secs,
         s.lake_files,
         s.dead_letter_file.display(),
+        s.alerts,
+        s.alert_file.display(),
     )
 }

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (README: "Run the tests").
-# Installs what the tests need beyond Rust if it is missing: pyarrow, the independent Parquet reader.
+# Installs what the tests need beyond Rust if it is missing: pyarrow, the independent Parquet reader,
+# and Tansu, the Kafka-compatible broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -8,6 +9,8 @@ if ! python3 -c 'import pyarrow' 2>/dev/null; then
     echo "installing pyarrow (independent Parquet reader for the lake tests)"
     PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check 'pyarrow>=15'
 fi
+# Tansu, the Kafka-compatible broker the Kafka tests start (built with cargo once per machine).
+bash deploy/scripts/tansu.sh install
 if [ ! -d ../shared/corpus ]; then
     echo "error: ../shared/corpus is missing; the conformance tests read the public samples there" >&2
     exit 1

@@ -2,15 +2,27 @@
 //! `vigil run` and in the Kafka `vigil detect` service alike.
 //!
 //! The detection engine (baselines, models, rules) plugs in behind this trait; until then the pipeline
-//! runs [`PassThrough`], which hands events on unchanged.
+//! runs [`PassThrough`], which hands events on unchanged and raises no alerts.
 
-use vigil_schemas::Event;
+pub mod eval;
+
+use vigil_schemas::{Alert, Event};
 
 /// Errors of the detect stage.
 #[derive(Debug, thiserror::Error)]
 pub enum DetectError {
     #[error("detector state: {0}")]
     State(String),
+    /// An alert given to [`eval`] cannot be read: which input, which line (1-based) and why.
+    #[error("{input}, line {line}: {reason}")]
+    Alert {
+        input: String,
+        line: usize,
+        reason: String,
+    },
+    /// A labels file given to [`eval`] is unreadable or inconsistent.
+    #[error("{0}")]
+    Labels(String),
 }
 
 /// A detect stage: one required method; hooks with defaults for the end of input.
@@ -21,6 +33,12 @@ pub trait Detector: Send {
     /// Called once when the input is exhausted, before the sinks are finished.
     fn on_finish(&mut self) -> Result<(), DetectError> {
         Ok(())
+    }
+
+    /// Hands over the alerts raised since the last call; the pipeline calls it after every batch and
+    /// after [`Detector::on_finish`].
+    fn drain_alerts(&mut self) -> Vec<Alert> {
+        Vec::new()
     }
 }
 

@@ -17,6 +17,7 @@ mod document;
 mod gcp;
 mod json;
 pub mod record;
+pub mod simulate;
 pub mod source;
 mod text;
 

@@ -6,18 +6,22 @@
 //!
 //! How each provider's caller becomes the identity key is documented in [`identity`].
 
+pub mod alert;
 pub mod arrow;
 pub mod dead_letter;
 pub mod event;
 pub mod identity;
+pub mod labels;
 pub mod ocsf;
 
+pub use alert::Alert;
 pub use dead_letter::DeadLetter;
 pub use event::{
     Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus,
     Provider, RawRef, Resource, SourceEndpoint,
 };
 pub use identity::{Identity, IdentityKind};
+pub use labels::{LABELS_VERSION, Labels, ScenarioLabel};
 
 /// Version of the normalized event layout, carried with every serialized event so consumers can tell
 /// layouts apart.

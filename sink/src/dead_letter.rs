@@ -1,24 +1,33 @@
-//! The dead-letter file: one JSON object per line, each with the reason, the source and position, and
-//! the original bytes in base64. Written under a temporary name and renamed when closed.
+//! JSON-lines files: the dead-letter file (one object per line, each with the reason, the source and
+//! position, and the original bytes in base64) and the alert file. Written under a temporary name and
+//! renamed when closed.
 
 use std::fs;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use vigil_schemas::DeadLetter;
+use serde::Serialize;
+use vigil_schemas::{Alert, DeadLetter};
 
 use crate::SinkError;
 
+/// Writes one JSON object per line.
 #[derive(Debug)]
-pub struct DeadLetterWriter {
+pub struct JsonLinesWriter<T> {
     path: PathBuf,
     tmp: PathBuf,
     out: BufWriter<fs::File>,
     count: u64,
+    _items: std::marker::PhantomData<fn(&T)>,
 }
 
-impl DeadLetterWriter {
-    pub fn create(path: impl Into<PathBuf>) -> Result<DeadLetterWriter, SinkError> {
+/// The dead-letter file.
+pub type DeadLetterWriter = JsonLinesWriter<DeadLetter>;
+/// The alert file.
+pub type AlertWriter = JsonLinesWriter<Alert>;
+
+impl<T: Serialize> JsonLinesWriter<T> {
+    pub fn create(path: impl Into<PathBuf>) -> Result<JsonLinesWriter<T>, SinkError> {
         let path = path.into();
         let dir = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         fs::create_dir_all(&dir).map_err(|e| SinkError::io(&dir, e))?;
@@ -28,17 +37,18 @@ impl DeadLetterWriter {
             .unwrap_or("deadletters.jsonl");
         let tmp = dir.join(format!(".{name}.tmp"));
         let file = fs::File::create(&tmp).map_err(|e| SinkError::io(&tmp, e))?;
-        Ok(DeadLetterWriter {
+        Ok(JsonLinesWriter {
             path,
             tmp,
             out: BufWriter::new(file),
             count: 0,
+            _items: std::marker::PhantomData,
         })
     }
 
-    pub fn write(&mut self, letters: &[DeadLetter]) -> Result<(), SinkError> {
-        for letter in letters {
-            serde_json::to_writer(&mut self.out, letter)?;
+    pub fn write(&mut self, items: &[T]) -> Result<(), SinkError> {
+        for item in items {
+            serde_json::to_writer(&mut self.out, item)?;
             self.out
                 .write_all(b"\n")
                 .map_err(|e| SinkError::io(&self.tmp, e))?;
@@ -47,7 +57,7 @@ impl DeadLetterWriter {
         Ok(())
     }
 
-    /// Flushes, fsyncs and makes the file visible; returns its path and how many letters it holds.
+    /// Flushes, fsyncs and makes the file visible; returns its path and how many lines it holds.
     pub fn finish(self) -> Result<(PathBuf, u64), SinkError> {
         let file = self
             .out

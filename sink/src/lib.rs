@@ -1,9 +1,9 @@
-//! Vigil's sinks: the Parquet event lake and the dead-letter file.
+//! Vigil's sinks: the Parquet event lake, the alert file and the dead-letter file.
 
 pub mod dead_letter;
 pub mod lake;
 
-pub use dead_letter::DeadLetterWriter;
+pub use dead_letter::{AlertWriter, DeadLetterWriter, JsonLinesWriter};
 pub use lake::{LakeConfig, LakeWriter, WrittenFile};
 
 /// Errors of the sink crate.

@@ -91,3 +91,303 @@ print(json.dumps({
     serde_json::from_slice(&out.stdout)
         .unwrap_or_else(|e| panic!("pyarrow summary is not JSON: {e}"))
 }
+
+/// Runs `vigil` with `args`, feeding `stdin` (empty when `None`); returns its output whatever the exit
+/// status.
+pub fn run_vigil<S: AsRef<std::ffi::OsStr>>(args: &[S], stdin: Option<&[u8]>) -> Output {
+    use std::io::Write;
+    let mut child = vigil()
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start vigil: {e}"));
+    if let Some(mut pipe) = child.stdin.take() {
+        // vigil may exit before reading its input (a bad argument): a closed pipe is not an error.
+        if let Err(e) = pipe.write_all(stdin.unwrap_or_default())
+            && e.kind() != std::io::ErrorKind::BrokenPipe
+        {
+            panic!("cannot write vigil's stdin: {e}");
+        }
+    }
+    child
+        .wait_with_output()
+        .unwrap_or_else(|e| panic!("vigil did not finish: {e}"))
+}
+
+/// A Tansu broker (Kafka-compatible) on a free loopback port, storing in a temporary folder; killed
+/// when dropped. Tansu must be installed (`bash deploy/scripts/tansu.sh install`, which `tests/run.sh`
+/// runs): without it the test fails, it is never skipped.
+pub struct Broker {
+    child: std::process::Child,
+    port: u16,
+    dir: tempfile::TempDir,
+}
+
+impl Broker {
+    pub fn start() -> Broker {
+        let bin = tansu_binary();
+        let mut last_log = String::new();
+        // A port picked free can be taken before Tansu binds it; try a few.
+        for _ in 0..3 {
+            let port = free_port();
+            let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
+            let log = std::fs::File::create(dir.path().join("tansu.log"))
+                .unwrap_or_else(|e| panic!("tansu log: {e}"));
+            let log2 = log.try_clone().unwrap_or_else(|e| panic!("tansu log: {e}"));
+            let listener = format!("tcp://127.0.0.1:{port}");
+            // Tansu resolves sqlite:// paths against its working directory.
+            let child = Command::new(&bin)
+                .arg("broker")
+                .arg("--listener-url")
+                .arg(&listener)
+                .arg("--advertised-listener-url")
+                .arg(&listener)
+                .arg("--storage-engine")
+                .arg("sqlite://tansu.db")
+                .current_dir(dir.path())
+                .stdin(Stdio::null())
+                .stdout(log)
+                .stderr(log2)
+                .spawn()
+                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            let mut broker = Broker { child, port, dir };
+            match broker.wait_ready(std::time::Duration::from_secs(30)) {
+                Ok(()) => return broker,
+                Err(e) => {
+                    last_log = format!("{e}; log:\n{}", broker.log());
+                    // Dropping kills it.
+                }
+            }
+        }
+        panic!("tansu did not start: {last_log}");
+    }
+
+    /// `127.0.0.1:PORT`.
+    pub fn bootstrap(&self) -> String {
+        format!("127.0.0.1:{}", self.port)
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
+    }
+
+    /// Waits until the broker answers a metadata request naming itself.
+    fn wait_ready(&mut self, within: std::time::Duration) -> Result<(), String> {
+        use rdkafka::ClientConfig;
+        use rdkafka::consumer::{BaseConsumer, Consumer};
+        let started = std::time::Instant::now();
+        let mut problem = String::from("no answer");
+        while started.elapsed() < within {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("tansu exited with {status}"));
+            }
+            let addr = std::net::SocketAddr::from(([127, 0, 0, 1], self.port));
+            if std::net::TcpStream::connect_timeout(&addr, std::time::Duration::from_millis(200))
+                .is_ok()
+            {
+                let consumer: Result<BaseConsumer, _> = ClientConfig::new()
+                    .set("bootstrap.servers", self.bootstrap())
+                    .set("log_level", "3")
+                    .create();
+                match consumer.map_err(|e| e.to_string()).and_then(|c| {
+                    c.fetch_metadata(None, std::time::Duration::from_secs(5))
+                        .map_err(|e| e.to_string())
+                }) {
+                    Ok(md) if !md.brokers().is_empty() => return Ok(()),
+                    Ok(_) => problem = "metadata named no broker".to_string(),
+                    Err(e) => problem = e,
+                }
+            }
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        Err(format!("not ready within {within:?}: {problem}"))
+    }
+}
+
+impl Drop for Broker {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// The installed `tansu`: on PATH, else in cargo's bin folder. Panics with how to install it.
+pub fn tansu_binary() -> PathBuf {
+    let on_path = std::env::var_os("PATH")
+        .map(|p| std::env::split_paths(&p).collect::<Vec<_>>())
+        .unwrap_or_default();
+    let cargo_bin = std::env::var_os("CARGO_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cargo")))
+        .map(|c| c.join("bin"));
+    on_path
+        .into_iter()
+        .chain(cargo_bin)
+        .map(|dir| dir.join("tansu"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| {
+            panic!(
+                "tansu (the Kafka-compatible broker of the Kafka tests) is not installed: install it \
+                 with `bash deploy/scripts/tansu.sh install`"
+            )
+        })
+}
+
+/// A loopback port nothing listens on (at the time of asking).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .unwrap_or_else(|e| panic!("no free port: {e}"))
+}
+
+/// One request the [`HttpReceiver`] got, and the status it answered.
+#[derive(Debug, Clone)]
+pub struct Received {
+    pub method: String,
+    pub path: String,
+    /// Header names are lower case.
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+    pub status: u16,
+}
+
+impl Received {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
+}
+
+#[derive(Debug)]
+struct ReceiverState {
+    requests: std::sync::Mutex<Vec<Received>>,
+    /// Requests still to refuse, and the status to refuse them with.
+    failures_left: std::sync::atomic::AtomicUsize,
+    failure_status: u16,
+}
+
+/// A real HTTP server on 127.0.0.1 (axum on its own tokio runtime) that records every request and
+/// answers 200, or `failure_status` to the first `failures` requests. Stopped when dropped.
+pub struct HttpReceiver {
+    addr: std::net::SocketAddr,
+    state: std::sync::Arc<ReceiverState>,
+    runtime: Option<tokio::runtime::Runtime>,
+}
+
+impl HttpReceiver {
+    pub fn start() -> HttpReceiver {
+        HttpReceiver::failing_first(0, 200)
+    }
+
+    pub fn failing_first(failures: usize, failure_status: u16) -> HttpReceiver {
+        use axum::body::Bytes;
+        use axum::extract::{DefaultBodyLimit, State};
+        use axum::http::{HeaderMap, Method, StatusCode, Uri};
+        use std::sync::Arc;
+        use std::sync::atomic::Ordering;
+
+        async fn handle(
+            State(state): State<Arc<ReceiverState>>,
+            method: Method,
+            uri: Uri,
+            headers: HeaderMap,
+            body: Bytes,
+        ) -> StatusCode {
+            let fail = state
+                .failures_left
+                .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
+                .is_ok();
+            let status = if fail {
+                StatusCode::from_u16(state.failure_status).unwrap_or(StatusCode::IM_A_TEAPOT)
+            } else {
+                StatusCode::OK
+            };
+            let received = Received {
+                method: method.to_string(),
+                path: uri.path().to_string(),
+                headers: headers
+                    .iter()
+                    .map(|(n, v)| {
+                        (
+                            n.as_str().to_ascii_lowercase(),
+                            String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                        )
+                    })
+                    .collect(),
+                body: body.to_vec(),
+                status: status.as_u16(),
+            };
+            state
+                .requests
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(received);
+            status
+        }
+
+        let state = Arc::new(ReceiverState {
+            requests: std::sync::Mutex::new(Vec::new()),
+            failures_left: std::sync::atomic::AtomicUsize::new(failures),
+            failure_status,
+        });
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(1)
+            .enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("tokio runtime: {e}"));
+        let listener = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap_or_else(|e| panic!("cannot listen on loopback: {e}"));
+        let addr = listener
+            .local_addr()
+            .unwrap_or_else(|e| panic!("listener address: {e}"));
+        listener
+            .set_nonblocking(true)
+            .unwrap_or_else(|e| panic!("nonblocking listener: {e}"));
+        let app = axum::Router::new()
+            .fallback(handle)
+            .layer(DefaultBodyLimit::disable())
+            .with_state(Arc::clone(&state));
+        let listener = {
+            let _guard = runtime.enter();
+            tokio::net::TcpListener::from_std(listener)
+                .unwrap_or_else(|e| panic!("tokio listener: {e}"))
+        };
+        runtime.spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                eprintln!("test HTTP receiver stopped: {e}");
+            }
+        });
+        HttpReceiver {
+            addr,
+            state,
+            runtime: Some(runtime),
+        }
+    }
+
+    /// `http://127.0.0.1:PORT` followed by `path`.
+    pub fn url(&self, path: &str) -> String {
+        format!("http://{}{path}", self.addr)
+    }
+
+    /// Every request so far, in arrival order.
+    pub fn requests(&self) -> Vec<Received> {
+        self.state
+            .requests
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone()
+    }
+}
+
+impl Drop for HttpReceiver {
+    fn drop(&mut self) {
+        if let Some(rt) = self.runtime.take() {
+            rt.shutdown_background();
+        }
+    }
+}
