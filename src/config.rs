@@ -26,6 +26,27 @@ pub(crate) struct Config {
     pub(crate) lake: LakeSection,
     /// The embedded pipeline (`vigil run`).
     pub(crate) run: RunSection,
+    /// Permission analytics (`vigil permissions`).
+    pub(crate) permissions: PermissionsSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct PermissionsSection {
+    /// The permission catalog folder (with `aws/`, `azure/`, `gcp/`: the iam-catalog data pack, or a
+    /// newer one of the same layout). No default: Vigil does not bundle the catalog.
+    pub(crate) catalog_dir: Option<PathBuf>,
+    /// Days of activity that count as "used".
+    pub(crate) window_days: u32,
+}
+
+impl Default for PermissionsSection {
+    fn default() -> Self {
+        PermissionsSection {
+            catalog_dir: None,
+            window_days: 90,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -135,6 +156,9 @@ impl Config {
         }
         if self.lake.dir.as_os_str().is_empty() {
             bail!("lake.dir must not be empty");
+        }
+        if self.permissions.window_days == 0 {
+            bail!("permissions.window_days must be at least 1");
         }
         Ok(())
     }

@@ -3,6 +3,8 @@
 mod config;
 mod eval;
 mod metrics;
+mod permissions;
+mod permissions_catalog;
 mod run;
 mod simulate;
 
@@ -93,6 +95,10 @@ enum Command {
     ///   vigil eval --labels /tmp/estate/labels.json --alerts /tmp/lake/alerts.jsonl
     #[command(verbatim_doc_comment)]
     Eval(eval::EvalArgs),
+
+    /// Permission analytics: what each identity is granted against what it used (from the lake),
+    /// findings, escalation paths, Permission Creep Index, and right-sized policies.
+    Permissions(permissions::PermissionsArgs),
 }
 
 fn main() -> ExitCode {
@@ -137,6 +143,7 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Simulate(args) => simulate::execute(args),
         Command::Eval(args) => eval::execute(args),
+        Command::Permissions(args) => permissions::execute(args, &config),
     }
 }
 

@@ -5,6 +5,7 @@
 //! runs [`PassThrough`], which hands events on unchanged and raises no alerts.
 
 pub mod eval;
+pub mod permissions;
 
 use vigil_schemas::{Alert, Event};
 
@@ -23,6 +24,13 @@ pub enum DetectError {
     /// A labels file given to [`eval`] is unreadable or inconsistent.
     #[error("{0}")]
     Labels(String),
+    /// A permission catalog file is missing a field or malformed.
+    #[error("permission catalog {file}: {reason}")]
+    Catalog { file: String, reason: String },
+    /// An inventory export (IAM authorization details, role assignments, IAM policies…) is malformed.
+    /// (`file`, not `source`: thiserror would take a field named `source` for the error's cause.)
+    #[error("inventory {file}: {reason}")]
+    Inventory { file: String, reason: String },
 }
 
 /// A detect stage: one required method; hooks with defaults for the end of input.

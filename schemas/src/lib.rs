@@ -10,6 +10,7 @@ pub mod alert;
 pub mod arrow;
 pub mod dead_letter;
 pub mod event;
+pub mod finding;
 pub mod identity;
 pub mod labels;
 pub mod ocsf;
@@ -20,6 +21,7 @@ pub use event::{
     Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus,
     Provider, RawRef, Resource, SourceEndpoint,
 };
+pub use finding::Finding;
 pub use identity::{Identity, IdentityKind};
 pub use labels::{LABELS_VERSION, Labels, ScenarioLabel};
 

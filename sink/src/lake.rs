@@ -146,7 +146,7 @@ impl LakeWriter {
 
 /// Writes `batch` to a hidden temporary file beside `path`, fsyncs it, renames it into place and
 /// fsyncs the directory.
-fn write_atomically(
+pub(crate) fn write_atomically(
     path: &Path,
     batch: &RecordBatch,
     properties: WriterProperties,

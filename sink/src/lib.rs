@@ -1,7 +1,9 @@
 //! Vigil's sinks: the Parquet event lake, the alert file and the dead-letter file.
 
 pub mod dead_letter;
+pub mod findings;
 pub mod lake;
+pub mod lake_scan;
 
 pub use dead_letter::{AlertWriter, DeadLetterWriter, JsonLinesWriter};
 pub use lake::{LakeConfig, LakeWriter, WrittenFile};
@@ -20,6 +22,8 @@ pub enum SinkError {
     Schema(#[from] vigil_schemas::SchemaError),
     #[error("arrow: {0}")]
     Arrow(#[from] arrow_schema::ArrowError),
+    #[error("{file}: lake column `{column}` is missing or not of the expected type")]
+    Column { file: String, column: String },
     #[error("cannot encode a dead letter: {0}")]
     Json(#[from] serde_json::Error),
 }
