@@ -28,6 +28,94 @@ pub(crate) struct Config {
     pub(crate) run: RunSection,
     /// Permission analytics (`vigil permissions`).
     pub(crate) permissions: PermissionsSection,
+    /// The Kafka cluster and topics the services (`vigil ingest|detect|sink`) use.
+    pub(crate) kafka: KafkaSection,
+    /// The services' own settings: where they listen, where they keep state.
+    pub(crate) services: ServicesSection,
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct KafkaSection {
+    /// Bootstrap brokers, `host:port[,host:port]`.
+    pub(crate) brokers: String,
+    /// Raw input topics, one per provider: any producer may write native records there.
+    pub(crate) raw_aws_topic: String,
+    pub(crate) raw_azure_topic: String,
+    pub(crate) raw_gcp_topic: String,
+    /// Normalized events, keyed by identity key.
+    pub(crate) events_topic: String,
+    /// Alerts raised by the detect service, keyed by identity key.
+    pub(crate) alerts_topic: String,
+    /// Records that could not be normalized, with reason, source and original bytes.
+    pub(crate) deadletter_topic: String,
+    /// Partitions of the topics Vigil creates when they are missing (existing topics are left alone).
+    pub(crate) partitions: i32,
+    /// Consumer groups of the three services.
+    pub(crate) ingest_group: String,
+    pub(crate) detect_group: String,
+    pub(crate) sink_group: String,
+}
+
+impl Default for KafkaSection {
+    fn default() -> Self {
+        KafkaSection {
+            brokers: "127.0.0.1:9092".into(),
+            raw_aws_topic: "vigil.raw.aws".into(),
+            raw_azure_topic: "vigil.raw.azure".into(),
+            raw_gcp_topic: "vigil.raw.gcp".into(),
+            events_topic: "vigil.events".into(),
+            alerts_topic: "vigil.alerts".into(),
+            deadletter_topic: "vigil.deadletter".into(),
+            partitions: 6,
+            ingest_group: "vigil-ingest".into(),
+            detect_group: "vigil-detect".into(),
+            sink_group: "vigil-sink".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub(crate) struct ServicesSection {
+    /// Where `vigil ingest` serves /metrics, /healthz, /readyz and the HTTP push endpoint.
+    pub(crate) ingest_listen: String,
+    /// Where `vigil detect` serves /metrics, /healthz and /readyz.
+    pub(crate) detect_listen: String,
+    /// Where `vigil sink` serves /metrics, /healthz and /readyz.
+    pub(crate) sink_listen: String,
+    /// Folder `vigil ingest` watches for new files (as S3/GCS syncs drop them); none by default.
+    pub(crate) watch_dir: Option<PathBuf>,
+    /// Seconds between scans of `watch_dir`.
+    pub(crate) watch_interval_seconds: u64,
+    /// Where `vigil ingest` remembers which watched files it has finished.
+    pub(crate) ingest_state_dir: PathBuf,
+    /// Where `vigil detect` keeps per-partition checkpoints (state with the offsets it reflects).
+    pub(crate) checkpoint_dir: PathBuf,
+    /// Seconds between detect checkpoints (also taken on rebalance and shutdown).
+    pub(crate) checkpoint_interval_seconds: u64,
+    /// `vigil sink` makes its buffered events durable (Parquet, fsync) and commits their offsets at
+    /// least this often...
+    pub(crate) sink_flush_seconds: u64,
+    /// ...or when this many events are buffered.
+    pub(crate) sink_flush_events: usize,
+}
+
+impl Default for ServicesSection {
+    fn default() -> Self {
+        ServicesSection {
+            ingest_listen: "127.0.0.1:9800".into(),
+            detect_listen: "127.0.0.1:9801".into(),
+            sink_listen: "127.0.0.1:9802".into(),
+            watch_dir: None,
+            watch_interval_seconds: 2,
+            ingest_state_dir: PathBuf::from("vigil-state/ingest"),
+            checkpoint_dir: PathBuf::from("vigil-state/checkpoints"),
+            checkpoint_interval_seconds: 10,
+            sink_flush_seconds: 5,
+            sink_flush_events: 50_000,
+        }
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -156,6 +244,24 @@ impl Config {
         }
         if self.lake.dir.as_os_str().is_empty() {
             bail!("lake.dir must not be empty");
+        }
+        if self.kafka.brokers.trim().is_empty() {
+            bail!("kafka.brokers must name at least one broker (host:port)");
+        }
+        if self.kafka.partitions < 1 {
+            bail!("kafka.partitions must be at least 1");
+        }
+        for (name, listen) in [
+            ("services.ingest_listen", &self.services.ingest_listen),
+            ("services.detect_listen", &self.services.detect_listen),
+            ("services.sink_listen", &self.services.sink_listen),
+        ] {
+            if listen.parse::<std::net::SocketAddr>().is_err() {
+                bail!("{name} must be an address like 127.0.0.1:9800, got `{listen}`");
+            }
+        }
+        if self.services.sink_flush_events == 0 || self.services.sink_flush_seconds == 0 {
+            bail!("services.sink_flush_events and services.sink_flush_seconds must be at least 1");
         }
         if self.permissions.window_days == 0 {
             bail!("permissions.window_days must be at least 1");

@@ -6,6 +6,7 @@ mod metrics;
 mod permissions;
 mod permissions_catalog;
 mod run;
+mod services;
 mod simulate;
 
 use std::path::PathBuf;
@@ -96,6 +97,19 @@ enum Command {
     #[command(verbatim_doc_comment)]
     Eval(eval::EvalArgs),
 
+    /// The ingest stage as a Kafka service: reads raw topics (one per provider), a watched folder and
+    /// an HTTP push endpoint, normalizes, and produces events keyed by identity to the events topic and
+    /// dead letters to the dead-letter topic.
+    Ingest(services::ingest::IngestArgs),
+
+    /// The detect stage as a Kafka service: consumes the events topic, keeps per-partition state with
+    /// checkpoints, and produces alerts.
+    Detect(services::detect::DetectArgs),
+
+    /// The sink stage as a Kafka service: consumes events, alerts and dead letters and writes the
+    /// Parquet lake, deduplicated by event id.
+    Sink(services::sink::SinkArgs),
+
     /// Permission analytics: what each identity is granted against what it used (from the lake),
     /// findings, escalation paths, Permission Creep Index, and right-sized policies.
     Permissions(permissions::PermissionsArgs),
@@ -144,6 +158,9 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::execute(args),
         Command::Eval(args) => eval::execute(args),
         Command::Permissions(args) => permissions::execute(args, &config),
+        Command::Ingest(args) => services::ingest::execute(args, &config),
+        Command::Detect(args) => services::detect::execute(args, &config),
+        Command::Sink(args) => services::sink::execute(args, &config),
     }
 }
 

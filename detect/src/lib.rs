@@ -4,8 +4,10 @@
 //! The detection engine (baselines, models, rules) plugs in behind this trait; until then the pipeline
 //! runs [`PassThrough`], which hands events on unchanged and raises no alerts.
 
+pub mod checkpoint;
 pub mod eval;
 pub mod permissions;
+pub mod tally;
 
 use vigil_schemas::{Alert, Event};
 
@@ -47,6 +49,16 @@ pub trait Detector: Send {
     /// after [`Detector::on_finish`].
     fn drain_alerts(&mut self) -> Vec<Alert> {
         Vec::new()
+    }
+
+    /// The detector's state as bytes, for a checkpoint. Stateless detectors keep the default.
+    fn snapshot(&self) -> Result<Vec<u8>, DetectError> {
+        Ok(Vec::new())
+    }
+
+    /// Replaces the state with one taken by [`Detector::snapshot`].
+    fn restore(&mut self, _snapshot: &[u8]) -> Result<(), DetectError> {
+        Ok(())
     }
 }
 

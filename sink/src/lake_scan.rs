@@ -180,6 +180,50 @@ pub fn scan_actions(
     Ok(rows)
 }
 
+/// Every visible event file under `<lake>/events` (none when the lake has no events yet). Hidden
+/// files (`.part-….tmp`, still being written) are left out.
+pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>, SinkError> {
+    if !lake.join("events").is_dir() {
+        return Ok(Vec::new());
+    }
+    files_in_window(lake, NaiveDate::MIN, NaiveDate::MAX)
+}
+
+/// Calls `f` with the `event_id` of every row of the lake file `path`, decoding only that column.
+pub fn scan_event_ids(path: &Path, mut f: impl FnMut(&str)) -> Result<u64, SinkError> {
+    let file = fs::File::open(path).map_err(|e| SinkError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
+    let schema = builder.parquet_schema();
+    let wanted: Vec<usize> = (0..schema.num_columns())
+        .filter(|i| schema.column(*i).path().parts() == ["event_id"])
+        .collect();
+    let column_error = || SinkError::Column {
+        file: path.display().to_string(),
+        column: "event_id".to_string(),
+    };
+    if wanted.is_empty() {
+        return Err(column_error());
+    }
+    let mask = ProjectionMask::leaves(schema, wanted);
+    let reader = builder
+        .with_projection(mask)
+        .with_batch_size(64 * 1024)
+        .build()?;
+    let mut rows = 0u64;
+    for batch in reader {
+        let batch = batch?;
+        let ids = batch
+            .column_by_name("event_id")
+            .and_then(|c| c.as_string_opt::<i32>())
+            .ok_or_else(column_error)?;
+        for row in 0..batch.num_rows() {
+            f(value_at(ids, row));
+            rows += 1;
+        }
+    }
+    Ok(rows)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

@@ -1,6 +1,7 @@
 //! Vigil's sinks: the Parquet event lake, the alert file and the dead-letter file.
 
 pub mod dead_letter;
+pub mod dedupe;
 pub mod findings;
 pub mod lake;
 pub mod lake_scan;

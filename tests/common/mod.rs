@@ -173,6 +173,49 @@ impl Broker {
         std::fs::read_to_string(self.dir.path().join("tansu.log")).unwrap_or_default()
     }
 
+    /// Stops the broker (SIGTERM, then SIGKILL after 10 s) and starts it again on the same port and
+    /// the same SQLite file, as an operator's restart or a crash-and-respawn would. Topics and
+    /// committed offsets survive (Tansu keeps them in the file); clients must reconnect by themselves.
+    /// `down_for` is how long the broker stays away.
+    pub fn restart(&mut self, down_for: std::time::Duration) {
+        let _ = Command::new("kill")
+            .arg("-TERM")
+            .arg(self.child.id().to_string())
+            .status();
+        let stopping = std::time::Instant::now();
+        while matches!(self.child.try_wait(), Ok(None))
+            && stopping.elapsed() < std::time::Duration::from_secs(10)
+        {
+            std::thread::sleep(std::time::Duration::from_millis(100));
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        std::thread::sleep(down_for);
+        let log = std::fs::OpenOptions::new()
+            .append(true)
+            .open(self.dir.path().join("tansu.log"))
+            .unwrap_or_else(|e| panic!("tansu log: {e}"));
+        let log2 = log.try_clone().unwrap_or_else(|e| panic!("tansu log: {e}"));
+        let listener = format!("tcp://127.0.0.1:{}", self.port);
+        self.child = Command::new(tansu_binary())
+            .arg("broker")
+            .arg("--listener-url")
+            .arg(&listener)
+            .arg("--advertised-listener-url")
+            .arg(&listener)
+            .arg("--storage-engine")
+            .arg("sqlite://tansu.db")
+            .current_dir(self.dir.path())
+            .stdin(Stdio::null())
+            .stdout(log)
+            .stderr(log2)
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot restart tansu: {e}"));
+        if let Err(e) = self.wait_ready(std::time::Duration::from_secs(30)) {
+            panic!("tansu did not come back: {e}; log:\n{}", self.log());
+        }
+    }
+
     /// Waits until the broker answers a metadata request naming itself.
     fn wait_ready(&mut self, within: std::time::Duration) -> Result<(), String> {
         use rdkafka::ClientConfig;
