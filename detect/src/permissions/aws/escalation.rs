@@ -26,6 +26,12 @@ impl Step {
             conditional: false,
         }
     }
+    /// This step plus what `other` needs (lifting a permission boundary, say).
+    fn and(mut self, other: Step) -> Step {
+        self.permissions.extend(other.permissions);
+        self.conditional |= other.conditional;
+        self
+    }
     fn need(mut self, permission: &str, held: Option<bool>) -> Option<Step> {
         self.conditional |= held?;
         self.permissions.push(permission.to_string());
@@ -299,9 +305,7 @@ fn self_policy_edges(
             let Some(lift) = lift_boundary(holder, inventory, actor, target) else {
                 continue;
             };
-            let mut step = step;
-            step.permissions.extend(lift.permissions);
-            step.conditional |= lift.conditional;
+            let step = step.and(lift);
             out.push(step.edge(
                 &actor.key,
                 None,
@@ -315,9 +319,7 @@ fn self_policy_edges(
             if let Some(step) = Step::new().need("iam:CreatePolicyVersion", held)
                 && let Some(extra) = lift_boundary(holder, inventory, actor, target)
             {
-                let mut step = step;
-                step.permissions.extend(extra.permissions);
-                step.conditional |= extra.conditional;
+                let step = step.and(extra);
                 out.push(step.edge(
                     &actor.key,
                     None,
@@ -347,9 +349,7 @@ fn self_policy_edges(
                 if let Some(step) = Step::new().need("iam:SetDefaultPolicyVersion", held)
                     && let Some(extra) = lift_boundary(holder, inventory, actor, target)
                 {
-                    let mut step = step;
-                    step.permissions.extend(extra.permissions);
-                    step.conditional |= extra.conditional;
+                    let step = step.and(extra);
                     out.push(step.edge(
                         &actor.key,
                         None,
@@ -386,9 +386,7 @@ fn self_policy_edges(
             let Some(extra) = lift_boundary(holder, inventory, actor, &target) else {
                 continue;
             };
-            let mut step = step;
-            step.permissions.extend(extra.permissions);
-            step.conditional |= extra.conditional;
+            let step = step.and(extra);
             out.push(step.edge(
                 &actor.key,
                 Some(&group.arn),
