@@ -26,6 +26,8 @@ pub(crate) struct Config {
     pub(crate) lake: LakeSection,
     /// The embedded pipeline (`vigil run`).
     pub(crate) run: RunSection,
+    /// The detection engine, in `vigil run` and `vigil detect` alike (see `vigil_detect::engine`).
+    pub(crate) detect: vigil_detect::engine::EngineConfig,
     /// Permission analytics (`vigil permissions`).
     pub(crate) permissions: PermissionsSection,
     /// The Kafka cluster and topics the services (`vigil ingest|detect|sink`) use.
@@ -47,6 +49,8 @@ pub(crate) struct KafkaSection {
     pub(crate) events_topic: String,
     /// Alerts raised by the detect service, keyed by identity key.
     pub(crate) alerts_topic: String,
+    /// Incidents (alerts of one identity chaining ATT&CK tactics), keyed by identity key.
+    pub(crate) incidents_topic: String,
     /// Records that could not be normalized, with reason, source and original bytes.
     pub(crate) deadletter_topic: String,
     /// Partitions of the topics Vigil creates when they are missing (existing topics are left alone).
@@ -66,6 +70,7 @@ impl Default for KafkaSection {
             raw_gcp_topic: "vigil.raw.gcp".into(),
             events_topic: "vigil.events".into(),
             alerts_topic: "vigil.alerts".into(),
+            incidents_topic: "vigil.incidents".into(),
             deadletter_topic: "vigil.deadletter".into(),
             partitions: 6,
             ingest_group: "vigil-ingest".into(),
@@ -262,6 +267,10 @@ impl Config {
         }
         if self.services.sink_flush_events == 0 || self.services.sink_flush_seconds == 0 {
             bail!("services.sink_flush_events and services.sink_flush_seconds must be at least 1");
+        }
+        let problems = self.detect.problems();
+        if !problems.is_empty() {
+            bail!("{}", problems.join("; "));
         }
         if self.permissions.window_days == 0 {
             bail!("permissions.window_days must be at least 1");

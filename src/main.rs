@@ -1,6 +1,7 @@
 //! The `vigil` binary: one binary, many roles.
 
 mod config;
+mod detection;
 mod eval;
 mod metrics;
 mod permissions;

@@ -12,11 +12,11 @@ use anyhow::Context;
 use chrono::Utc;
 use crossbeam_channel::{bounded, unbounded};
 use indicatif::{ProgressBar, ProgressStyle};
-use vigil_detect::{Detector, PassThrough};
+use vigil_detect::Detector;
 use vigil_ingest::source::Input;
 use vigil_ingest::{Limits, Normalized, normalize_bytes_on};
-use vigil_schemas::DeadLetter;
-use vigil_sink::{AlertWriter, DeadLetterWriter, LakeWriter};
+use vigil_schemas::{DeadLetter, Incident};
+use vigil_sink::{AlertWriter, DeadLetterWriter, JsonLinesWriter, LakeWriter};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
@@ -34,10 +34,15 @@ pub(crate) struct Summary {
     pub(crate) dead_letter_file: PathBuf,
     pub(crate) alerts: u64,
     pub(crate) alert_file: PathBuf,
+    pub(crate) incidents: u64,
+    pub(crate) incident_file: PathBuf,
     pub(crate) elapsed: Duration,
 }
 
 struct Work {
+    /// Position of the input in the order given, so the detect stage sees inputs in that order
+    /// whichever normalizer thread finishes first.
+    seq: usize,
     name: String,
     bytes: u64,
     normalized: Normalized,
@@ -91,20 +96,38 @@ pub(crate) fn run(
         .join(format!("alerts-{run_id}.jsonl"));
     let mut alerts = AlertWriter::create(&alert_path)
         .with_context(|| format!("cannot create the alert file {}", alert_path.display()))?;
-    let mut detector = PassThrough;
+    let incident_path = config
+        .lake
+        .dir
+        .join("incidents")
+        .join(format!("incidents-{run_id}.jsonl"));
+    let mut incidents = JsonLinesWriter::<Incident>::create(&incident_path).with_context(|| {
+        format!(
+            "cannot create the incident file {}",
+            incident_path.display()
+        )
+    })?;
+    let mut detector = crate::detection::engine(&config.detect)?;
 
-    let (input_tx, input_rx) = unbounded::<Input>();
-    for input in inputs {
-        input_tx.send(input).context("input queue closed")?;
+    // Inputs are handed out a window at a time and the next one only when the oldest is written, so
+    // the reorder buffer below holds at most `window` normalized inputs however slow one of them is.
+    let window = threads * 2;
+    let (input_tx, input_rx) = unbounded::<(usize, Input)>();
+    let mut feeder = Feeder {
+        inputs: inputs.into_iter().enumerate(),
+        tx: Some(input_tx),
+    };
+    for _ in 0..window {
+        feeder.feed()?;
     }
-    drop(input_tx);
     // Bounded so fast normalizers cannot run far ahead of the writer.
-    let (work_tx, work_rx) = bounded::<Work>(threads * 2);
+    let (work_tx, work_rx) = bounded::<Work>(window);
     let limits = Arc::new(config.ingest.clone());
 
     let mut summary = Summary {
         dead_letter_file: dead_letter_path.clone(),
         alert_file: alert_path.clone(),
+        incident_file: incident_path.clone(),
         ..Summary::default()
     };
     std::thread::scope(|scope| -> anyhow::Result<()> {
@@ -118,29 +141,43 @@ pub(crate) fn run(
                 .context("cannot start a normalizer thread")?;
         }
         drop(work_tx);
-        for work in work_rx {
-            progress.inc(work.bytes);
-            summary.inputs += 1;
-            summary.bytes += work.bytes;
-            let kind = if work.name == "stdin" {
-                "stdin"
-            } else {
-                "file"
-            };
-            metrics
-                .input_bytes
-                .with_label_values(&[kind])
-                .inc_by(work.bytes);
-            account(&mut summary, &metrics, &work.normalized);
-            dead.write(&work.normalized.dead_letters)
-                .context("cannot write dead letters")?;
-            let events = detector
-                .on_events(work.normalized.events)
-                .context("detect stage failed")?;
-            lake.write(events).context("cannot write the lake")?;
-            let raised = detector.drain_alerts();
-            summary.alerts += raised.len() as u64;
-            alerts.write(&raised).context("cannot write alerts")?;
+        // Owned here so that an error below drops the input queue's sender and the normalizers stop.
+        let mut feeder = feeder;
+        let mut pending: BTreeMap<usize, Work> = BTreeMap::new();
+        let mut next = 0;
+        for arrived in work_rx {
+            pending.insert(arrived.seq, arrived);
+            while let Some(work) = pending.remove(&next) {
+                next += 1;
+                feeder.feed()?;
+                progress.inc(work.bytes);
+                summary.inputs += 1;
+                summary.bytes += work.bytes;
+                let kind = if work.name == "stdin" {
+                    "stdin"
+                } else {
+                    "file"
+                };
+                metrics
+                    .input_bytes
+                    .with_label_values(&[kind])
+                    .inc_by(work.bytes);
+                account(&mut summary, &metrics, &work.normalized);
+                dead.write(&work.normalized.dead_letters)
+                    .context("cannot write dead letters")?;
+                let events = detector
+                    .on_events(work.normalized.events)
+                    .context("detect stage failed")?;
+                lake.write(events).context("cannot write the lake")?;
+                let raised = detector.drain_alerts();
+                summary.alerts += raised.len() as u64;
+                alerts.write(&raised).context("cannot write alerts")?;
+                let grouped = detector.drain_incidents();
+                summary.incidents += grouped.len() as u64;
+                incidents
+                    .write(&grouped)
+                    .context("cannot write incidents")?;
+            }
         }
         Ok(())
     })?;
@@ -151,6 +188,15 @@ pub(crate) fn run(
     summary.alerts += raised.len() as u64;
     alerts.write(&raised).context("cannot write alerts")?;
     alerts.finish().context("cannot finish the alert file")?;
+    let grouped = detector.drain_incidents();
+    summary.incidents += grouped.len() as u64;
+    incidents
+        .write(&grouped)
+        .context("cannot write incidents")?;
+    incidents
+        .finish()
+        .context("cannot finish the incident file")?;
+    metrics.record_detector(&detector.counters());
     let files = lake.finish().context("cannot finish the lake")?;
     dead.finish()
         .context("cannot finish the dead-letter file")?;
@@ -170,15 +216,33 @@ pub(crate) fn run(
     Ok(summary)
 }
 
+/// Hands inputs to the normalizers one at a time; closes their queue after the last.
+struct Feeder {
+    inputs: std::iter::Enumerate<std::vec::IntoIter<Input>>,
+    tx: Option<crossbeam_channel::Sender<(usize, Input)>>,
+}
+
+impl Feeder {
+    fn feed(&mut self) -> anyhow::Result<()> {
+        match (self.inputs.next(), &self.tx) {
+            (Some(input), Some(tx)) => tx.send(input).context("input queue closed"),
+            _ => {
+                self.tx = None;
+                Ok(())
+            }
+        }
+    }
+}
+
 /// Reads and normalizes inputs until none are left. A large NDJSON input is itself split over
 /// `threads` threads, so one big export on stdin still uses every core.
 fn normalize_worker(
-    inputs: &crossbeam_channel::Receiver<Input>,
+    inputs: &crossbeam_channel::Receiver<(usize, Input)>,
     out: &crossbeam_channel::Sender<Work>,
     limits: &Limits,
     threads: usize,
 ) {
-    for input in inputs {
+    for (seq, input) in inputs {
         let name = input.name();
         let normalized = match input.read(limits.max_input_bytes) {
             Ok(bytes) => {
@@ -199,6 +263,7 @@ fn normalize_worker(
             }
         };
         let work = Work {
+            seq,
             name,
             bytes: normalized.1,
             normalized: normalized.0,
@@ -284,7 +349,7 @@ pub(crate) fn render_summary(s: &Summary) -> String {
     ]);
     let secs = s.elapsed.as_secs_f64().max(1e-9);
     format!(
-        "{table}\n{} inputs, {:.1} MB in {:.2}s: {:.0} events/s, {:.1} MB/s; {} lake files; dead letters: {}\n{} alerts: {}\n",
+        "{table}\n{} inputs, {:.1} MB in {:.2}s: {:.0} events/s, {:.1} MB/s; {} lake files; dead letters: {}\n{} alerts: {}\n{} incidents: {}\n",
         s.inputs,
         s.bytes as f64 / 1e6,
         secs,
@@ -294,5 +359,7 @@ pub(crate) fn render_summary(s: &Summary) -> String {
         s.dead_letter_file.display(),
         s.alerts,
         s.alert_file.display(),
+        s.incidents,
+        s.incident_file.display(),
     )
 }

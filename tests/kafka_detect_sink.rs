@@ -376,6 +376,8 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
         technique: None,
         reasons: vec!["test".into()],
         evidence_event_ids: vec![events[1].event_id.clone()],
+        reason_key: "test".into(),
+        baseline: Default::default(),
     };
     let mut alert2 = alert.clone();
     alert2.alert_id = "a-2".into();

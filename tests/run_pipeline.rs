@@ -148,3 +148,103 @@ fn errors_are_one_line_and_say_what_to_do() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("unknown field `typo`"));
 }
+
+/// The sample's alerts, as `vigil run` writes them: the engine's rules fire on bob's key for another
+/// user and his stopped trail, which chain into one incident. Feedback marking one alert benign stops
+/// exactly that reason for that identity on the next run; the metrics file counts the engine's work.
+#[test]
+fn sample_alerts_incidents_and_analyst_feedback() {
+    let tmp = tempfile::tempdir().unwrap_or_else(|e| panic!("{e}"));
+    let sample = repo_root().join("deploy/sample");
+    let read_lines = |dir: &std::path::Path| -> Vec<serde_json::Value> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(dir).unwrap_or_else(|e| panic!("{e}")) {
+            let text = std::fs::read_to_string(entry.unwrap_or_else(|e| panic!("{e}")).path())
+                .unwrap_or_else(|e| panic!("{e}"));
+            out.extend(
+                text.lines()
+                    .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}"))),
+            );
+        }
+        out
+    };
+
+    let lake = tmp.path().join("first");
+    let metrics = tmp.path().join("metrics.prom");
+    run_pipeline(
+        &[&sample],
+        &lake,
+        &[(
+            "VIGIL__RUN__METRICS_FILE",
+            metrics.to_str().unwrap_or_default(),
+        )],
+    );
+    let alerts = read_lines(&lake.join("alerts"));
+    let reasons: Vec<&str> = alerts
+        .iter()
+        .map(|a| a["reason_key"].as_str().unwrap_or_default())
+        .collect();
+    for expected in [
+        "aws.cloudtrail.stop-logging",
+        "aws.iam.access-key-for-other-user",
+    ] {
+        assert!(
+            reasons.contains(&expected),
+            "{expected} missing from {reasons:?}"
+        );
+    }
+    let bob_stop = alerts
+        .iter()
+        .find(|a| a["reason_key"] == "aws.cloudtrail.stop-logging")
+        .unwrap_or_else(|| panic!("no stop-logging alert"));
+    assert_eq!(bob_stop["tactic"], "defense-evasion");
+    assert_eq!(bob_stop["technique"], "T1562.008");
+    assert!(
+        bob_stop["evidence_event_ids"]
+            .as_array()
+            .is_some_and(|e| e.len() == 1)
+    );
+    let incidents = read_lines(&lake.join("incidents"));
+    assert_eq!(incidents.len(), 1, "{incidents:#?}");
+    assert_eq!(
+        incidents[0]["identity_key"],
+        "arn:aws:iam::111122223333:user/bob"
+    );
+    assert_eq!(incidents[0]["severity"], "critical");
+    let prom = std::fs::read_to_string(&metrics).unwrap_or_else(|e| panic!("{e}"));
+    assert!(
+        prom.contains(&format!(
+            "vigil_detector{{counter=\"rule_alerts\"}} {}",
+            alerts.len()
+        )),
+        "{prom}"
+    );
+
+    // An analyst marks the stop-logging alert benign by copying its line into the feedback file.
+    let feedback = tmp.path().join("feedback.jsonl");
+    std::fs::write(&feedback, format!("{bob_stop}\n")).unwrap_or_else(|e| panic!("{e}"));
+    let second = tmp.path().join("second");
+    run_pipeline(
+        &[&sample],
+        &second,
+        &[(
+            "VIGIL__DETECT__FEEDBACK_FILE",
+            feedback.to_str().unwrap_or_default(),
+        )],
+    );
+    let again = read_lines(&second.join("alerts"));
+    assert_eq!(again.len(), alerts.len() - 1, "{again:#?}");
+    assert!(
+        again
+            .iter()
+            .all(|a| a["reason_key"] != "aws.cloudtrail.stop-logging")
+    );
+    // The other alerts are the same ones, with the same ids.
+    let ids = |v: &[serde_json::Value]| -> std::collections::BTreeSet<String> {
+        v.iter()
+            .filter(|a| a["reason_key"] != "aws.cloudtrail.stop-logging")
+            .map(|a| a["alert_id"].as_str().unwrap_or_default().to_string())
+            .collect()
+    };
+    assert_eq!(ids(&alerts), ids(&again));
+}

@@ -118,7 +118,7 @@ fn simulated_files_read_back_without_dead_letters_and_labels_point_at_lake_event
         );
     }
 
-    // The run raises no alerts yet (pass-through detector); eval measures exactly that.
+    // Eval reads the run's alerts against the labels (the engine's quality is tests/detect_engine.rs).
     let o = run_vigil(
         &[
             "eval",
@@ -137,7 +137,12 @@ fn simulated_files_read_back_without_dead_letters_and_labels_point_at_lake_event
         report["scenarios"].as_u64().unwrap(),
         labels.scenarios.len() as u64
     );
-    assert_eq!(report["detected"].as_u64().unwrap(), 0);
+    let detected = report["detected"].as_u64().unwrap();
+    assert!(detected <= labels.scenarios.len() as u64);
+    assert_eq!(
+        report["alerts"].as_u64().unwrap(),
+        report["true_alerts"].as_u64().unwrap() + report["false_alerts"].as_u64().unwrap()
+    );
     assert_eq!(
         report["benign_identity_days"].as_u64().unwrap(),
         labels.benign_identity_days

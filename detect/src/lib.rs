@@ -5,11 +5,12 @@
 //! runs [`PassThrough`], which hands events on unchanged and raises no alerts.
 
 pub mod checkpoint;
+pub mod engine;
 pub mod eval;
 pub mod permissions;
 pub mod tally;
 
-use vigil_schemas::{Alert, Event};
+use vigil_schemas::{Alert, Event, Incident};
 
 /// Errors of the detect stage.
 #[derive(Debug, thiserror::Error)]
@@ -48,6 +49,17 @@ pub trait Detector: Send {
     /// Hands over the alerts raised since the last call; the pipeline calls it after every batch and
     /// after [`Detector::on_finish`].
     fn drain_alerts(&mut self) -> Vec<Alert> {
+        Vec::new()
+    }
+
+    /// Hands over the incidents raised or revised since the last call, like [`Detector::drain_alerts`].
+    fn drain_incidents(&mut self) -> Vec<Incident> {
+        Vec::new()
+    }
+
+    /// The detector's own counters (alerts by kind, suppressions, evictions, identities in memory…), as
+    /// `(name, value)`, for the pipeline's metrics. Totals since start, not deltas.
+    fn counters(&self) -> Vec<(&'static str, u64)> {
         Vec::new()
     }
 

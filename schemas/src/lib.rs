@@ -15,7 +15,7 @@ pub mod identity;
 pub mod labels;
 pub mod ocsf;
 
-pub use alert::Alert;
+pub use alert::{Alert, Incident};
 pub use dead_letter::DeadLetter;
 pub use event::{
     Action, ActionCategory, ChainLink, ChainRelation, Event, EventClass, Outcome, OutcomeStatus,

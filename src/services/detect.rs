@@ -27,6 +27,7 @@ use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, T
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use vigil_detect::checkpoint::{Checkpoint, checkpoint_path, should_apply};
+use vigil_detect::engine::{Engine, EngineConfig};
 use vigil_detect::tally::Tally;
 use vigil_detect::{Detector, PassThrough};
 
@@ -39,7 +40,9 @@ use crate::services::ops::{self, Health};
 /// Which detector runs on each partition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 pub(crate) enum DetectorKind {
-    /// Hands events on, keeps no state, raises no alerts (the detection engine plugs in later).
+    /// The detection engine: baselines, the population model, rules, alerts and incidents ([detect]).
+    Engine,
+    /// Hands events on, keeps no state, raises no alerts.
     Passthrough,
     /// Counts events per identity with first and last event time; raises no alerts. Its state is
     /// checkpointed like any detector's, which makes checkpointing observable.
@@ -50,7 +53,7 @@ pub(crate) enum DetectorKind {
 #[derive(Debug, clap::Args)]
 pub(crate) struct DetectArgs {
     /// The detector run per partition.
-    #[arg(long, value_enum, default_value = "passthrough")]
+    #[arg(long, value_enum, default_value = "engine")]
     detector: DetectorKind,
 }
 
@@ -64,7 +67,16 @@ const GAUGE_INTERVAL: Duration = Duration::from_secs(2);
 pub(crate) fn execute(args: DetectArgs, config: &Config) -> anyhow::Result<()> {
     let kafka = &config.kafka;
     let topic = kafka.events_topic.clone();
-    ensure_topics(kafka, &[&kafka.events_topic, &kafka.alerts_topic])?;
+    ensure_topics(
+        kafka,
+        &[
+            &kafka.events_topic,
+            &kafka.alerts_topic,
+            &kafka.incidents_topic,
+        ],
+    )?;
+    // Built once up front so bad settings or an unreadable feedback file stop the service at start.
+    let engine_config = crate::detection::engine(&config.detect)?.settings().clone();
     let metrics = DetectMetrics::new()?;
     let health = Arc::new(Health::default());
 
@@ -79,8 +91,10 @@ pub(crate) fn execute(args: DetectArgs, config: &Config) -> anyhow::Result<()> {
     let core = Arc::new(Mutex::new(Core {
         topic: topic.clone(),
         alerts_topic: kafka.alerts_topic.clone(),
+        incidents_topic: kafka.incidents_topic.clone(),
         dir: config.services.checkpoint_dir.clone(),
         kind: args.detector,
+        engine_config,
         partitions: BTreeMap::new(),
         producer,
         deliveries,
@@ -236,8 +250,10 @@ struct PartitionState {
 struct Core {
     topic: String,
     alerts_topic: String,
+    incidents_topic: String,
     dir: PathBuf,
     kind: DetectorKind,
+    engine_config: EngineConfig,
     partitions: BTreeMap<i32, PartitionState>,
     producer: ThreadedProducer<AlertDelivery>,
     deliveries: Arc<Deliveries>,
@@ -248,16 +264,20 @@ struct Core {
 }
 
 impl Core {
-    fn new_detector(&self) -> Box<dyn Detector> {
-        match self.kind {
+    fn new_detector(&self) -> anyhow::Result<Box<dyn Detector>> {
+        Ok(match self.kind {
+            DetectorKind::Engine => Box::new(
+                Engine::new(self.engine_config.clone())
+                    .map_err(|e| anyhow::anyhow!("invalid [detect] settings: {e}"))?,
+            ),
             DetectorKind::Passthrough => Box::new(PassThrough),
             DetectorKind::Tally => Box::new(Tally::new()),
-        }
+        })
     }
 
     /// Takes over `partition`: state from its checkpoint when there is one.
     fn assign(&mut self, partition: i32) -> anyhow::Result<()> {
-        let mut detector = self.new_detector();
+        let mut detector = self.new_detector()?;
         let path = checkpoint_path(&self.dir, &self.topic, partition);
         let (next_offset, checkpoint_time) = match std::fs::read(&path) {
             Ok(bytes) => {
@@ -343,6 +363,15 @@ impl Core {
                     &value,
                 )?;
             }
+            for incident in state.detector.drain_incidents() {
+                let value = serde_json::to_vec(&incident)?;
+                send(
+                    &self.producer,
+                    &self.incidents_topic,
+                    &incident.identity_key,
+                    &value,
+                )?;
+            }
         }
         Ok(())
     }
@@ -401,6 +430,14 @@ impl Core {
     }
 
     fn update_ages(&self) {
+        let mut totals: BTreeMap<&'static str, u64> = BTreeMap::new();
+        for state in self.partitions.values() {
+            for (name, value) in state.detector.counters() {
+                *totals.entry(name).or_default() += value;
+            }
+        }
+        let totals: Vec<(&'static str, u64)> = totals.into_iter().collect();
+        crate::metrics::set_detector(&self.metrics.detector, &totals);
         let now = Utc::now();
         for (partition, state) in &self.partitions {
             if let Some(at) = state.checkpoint_time {
@@ -566,6 +603,8 @@ struct DetectMetrics {
     alerts: IntCounter,
     checkpoints: IntCounter,
     checkpoint_age: GaugeVec,
+    /// The detectors' own counters, summed over the assigned partitions.
+    detector: IntGaugeVec,
     lag: IntGaugeVec,
     latency: Histogram,
 }
@@ -620,6 +659,8 @@ impl DetectMetrics {
         registry.register(Box::new(alerts.clone()))?;
         registry.register(Box::new(checkpoints.clone()))?;
         registry.register(Box::new(checkpoint_age.clone()))?;
+        let detector = crate::metrics::detector_gauges()?;
+        registry.register(Box::new(detector.clone()))?;
         registry.register(Box::new(lag.clone()))?;
         registry.register(Box::new(latency.clone()))?;
         Ok(DetectMetrics {
@@ -630,6 +671,7 @@ impl DetectMetrics {
             alerts,
             checkpoints,
             checkpoint_age,
+            detector,
             lag,
             latency,
         })

@@ -1,7 +1,7 @@
-//! `vigil sink` as a Kafka service: consumes the events, alerts and dead-letter topics in the sink
+//! `vigil sink` as a Kafka service: consumes the events, alerts, incidents and dead-letter topics in the sink
 //! consumer group, buffers, and makes the buffer durable every `services.sink_flush_seconds` or
 //! `services.sink_flush_events`: events into the Parquet lake (new files per flush, each visible
-//! atomically), alerts as JSON lines under `<lake>/alerts/`, dead letters under `<lake>/deadletter/`
+//! atomically), alerts and incidents as JSON lines under `<lake>/alerts/` and `<lake>/incidents/`, dead letters under `<lake>/deadletter/`
 //! (fsynced). Only then are the offsets of every message in the flushed buffer stored and committed.
 //!
 //! At-least-once input becomes exactly one copy per event in the lake: event ids already in the lake
@@ -23,9 +23,9 @@ use rdkafka::error::KafkaError;
 use rdkafka::message::BorrowedMessage;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
-use vigil_schemas::{Alert, DeadLetter};
+use vigil_schemas::{Alert, DeadLetter, Incident};
 use vigil_sink::dedupe::Dedupe;
-use vigil_sink::{AlertWriter, DeadLetterWriter, LakeConfig, LakeWriter};
+use vigil_sink::{AlertWriter, DeadLetterWriter, JsonLinesWriter, LakeConfig, LakeWriter};
 
 use crate::config::Config;
 use crate::services::kafka::{
@@ -51,8 +51,9 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
         kafka.events_topic.clone(),
         kafka.alerts_topic.clone(),
         kafka.deadletter_topic.clone(),
+        kafka.incidents_topic.clone(),
     ];
-    ensure_topics(kafka, &[&topics[0], &topics[1], &topics[2]])?;
+    ensure_topics(kafka, &[&topics[0], &topics[1], &topics[2], &topics[3]])?;
     let metrics = SinkMetrics::new()?;
     let health = Arc::new(Health::default());
     let runtime = ops::serve(
@@ -84,6 +85,7 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
         buffer: Buffer::default(),
         events_topic: topics[0].clone(),
         alerts_topic: topics[1].clone(),
+        incidents_topic: topics[3].clone(),
         dead_letter_max: config.ingest.dead_letter_max_bytes,
         metrics: metrics.clone(),
         fatal: None,
@@ -93,8 +95,8 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
         .create_with_context(Rebalancing { core: core.clone() })
         .context("cannot create the sink consumer")?;
     consumer
-        .subscribe(&[&topics[0], &topics[1], &topics[2]])
-        .context("cannot subscribe to the events, alerts and dead-letter topics")?;
+        .subscribe(&[&topics[0], &topics[1], &topics[2], &topics[3]])
+        .context("cannot subscribe to the events, alerts, dead-letter and incident topics")?;
     tracing::info!(lake = %lake.display(), group = %kafka.sink_group, "sink service started");
 
     let flush_every = Duration::from_secs(config.services.sink_flush_seconds.max(1));
@@ -209,6 +211,7 @@ fn update_lag<C: ConsumerContext>(consumer: &BaseConsumer<C>, lag: &IntGaugeVec)
 struct Buffer {
     events: Vec<vigil_schemas::Event>,
     alerts: Vec<Alert>,
+    incidents: Vec<Incident>,
     dead_letters: Vec<DeadLetter>,
     /// Per topic and partition, the offset after the last message taken (written or dropped).
     offsets: HashMap<(String, i32), i64>,
@@ -226,6 +229,7 @@ struct Core {
     buffer: Buffer,
     events_topic: String,
     alerts_topic: String,
+    incidents_topic: String,
     dead_letter_max: usize,
     metrics: SinkMetrics,
     fatal: Option<String>,
@@ -284,6 +288,17 @@ impl Core {
                     let letter = invalid(
                         "invalid_alert",
                         format!("alert message is not a Vigil alert: {e}"),
+                    );
+                    self.buffer.dead_letters.push(letter);
+                }
+            }
+        } else if topic == self.incidents_topic {
+            match serde_json::from_slice::<Incident>(payload) {
+                Ok(incident) => self.buffer.incidents.push(incident),
+                Err(e) => {
+                    let letter = invalid(
+                        "invalid_incident",
+                        format!("incident message is not a Vigil incident: {e}"),
                     );
                     self.buffer.dead_letters.push(letter);
                 }
@@ -375,6 +390,16 @@ impl Core {
                 .join(format!("alerts-{run_id}.jsonl"));
             let mut writer = AlertWriter::create(&path)?;
             writer.write(&buffer.alerts)?;
+            writer.finish()?;
+            sync_dir(&path);
+        }
+        if !buffer.incidents.is_empty() {
+            let path = self
+                .lake
+                .join("incidents")
+                .join(format!("incidents-{run_id}.jsonl"));
+            let mut writer = JsonLinesWriter::<Incident>::create(&path)?;
+            writer.write(&buffer.incidents)?;
             writer.finish()?;
             sync_dir(&path);
         }

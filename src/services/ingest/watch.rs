@@ -18,6 +18,7 @@ use anyhow::Context;
 use chrono::Utc;
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
+use vigil_ingest::source::time_key;
 use vigil_ingest::{Limits, normalize_bytes};
 
 use super::metrics::IngestMetrics;
@@ -205,7 +206,10 @@ fn ingest_file(
     Ok(())
 }
 
-/// Every candidate file under `dir`, sorted by path.
+/// Every candidate file under `dir`, in the order `vigil run` reads the same folder
+/// ([`vigil_ingest::source::expand`]): by the time the path names, then by path. Path order alone
+/// would hand the detect stage one region's or channel's whole backlog before the next one's, out of
+/// time order for the identities acting in both.
 fn scan(dir: &Path) -> Vec<Finished> {
     let mut out = Vec::new();
     let mut stack = vec![dir.to_path_buf()];
@@ -246,7 +250,11 @@ fn scan(dir: &Path) -> Vec<Finished> {
             }
         }
     }
-    out.sort_by(|a, b| a.path.cmp(&b.path));
+    out.sort_by_cached_key(|f| {
+        let path = PathBuf::from(&f.path);
+        let relative = path.strip_prefix(dir).unwrap_or(&path);
+        (time_key(&relative.to_string_lossy()), path.clone())
+    });
     out
 }
 
@@ -293,6 +301,44 @@ mod tests {
             })
             .collect();
         assert_eq!(found, vec!["/a.json", "/sub/d.ndjson"]);
+    }
+
+    #[test]
+    fn scan_reads_in_the_time_order_vigil_run_uses() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            "aws/AWSLogs/1/CloudTrail/us-east-1/2026/03/02/1_CloudTrail_us-east-1_20260302T0905Z_a.json",
+            "aws/AWSLogs/1/CloudTrail/eu-west-1/2026/03/03/1_CloudTrail_eu-west-1_20260303T0105Z_b.json",
+            "aws/AWSLogs/1/CloudTrail/eu-west-1/2026/03/02/1_CloudTrail_eu-west-1_20260302T1005Z_c.json",
+            "gcp/p/2026/03/02/08:00:00_08:59:59_S0.json",
+            "notes/readme.json",
+        ];
+        for f in files {
+            let path = dir.path().join(f);
+            std::fs::create_dir_all(path.parent().unwrap()).unwrap();
+            std::fs::write(&path, b"{}").unwrap();
+        }
+        let found: Vec<String> = scan(dir.path()).into_iter().map(|f| f.path).collect();
+        let want: Vec<String> = vigil_ingest::source::expand(&[dir.path().to_path_buf()])
+            .unwrap()
+            .into_iter()
+            .map(|i| i.name())
+            .collect();
+        assert_eq!(found, want);
+        let short: Vec<&str> = found
+            .iter()
+            .map(|p| p.rsplit('/').next().unwrap())
+            .collect();
+        assert_eq!(
+            short,
+            vec![
+                "readme.json",
+                "08:00:00_08:59:59_S0.json",
+                "1_CloudTrail_us-east-1_20260302T0905Z_a.json",
+                "1_CloudTrail_eu-west-1_20260302T1005Z_c.json",
+                "1_CloudTrail_eu-west-1_20260303T0105Z_b.json",
+            ]
+        );
     }
 
     #[test]
