@@ -326,12 +326,18 @@ impl IdentityState {
         dormant: bool,
         population: &Population,
     ) -> Draft {
-        let base = match rule.severity {
+        let base: f32 = match rule.severity {
             Severity::Low => 40.0,
             Severity::Medium => 60.0,
             Severity::High => 75.0,
             Severity::Critical => 90.0,
         };
+        // What the window looks like to the model counts too, once the model can say.
+        let behaviour = population.model.as_ref().and_then(|m| {
+            let raw = m.score(&self.window.features(&self.baseline)).raw;
+            population.calibrator.calibrate(raw)
+        });
+        let base = behaviour.map_or(base, |b| base.max(b));
         // Dormant privilege on top of a rule is worth more than either alone.
         let (score, severity) = if dormant {
             (f32::min(base + 10.0, 100.0), rule.severity.raised())
