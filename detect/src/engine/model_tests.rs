@@ -415,32 +415,3 @@ fn peer_groups_cap_k_reject_bad_input_and_are_deterministic() {
     assert_eq!(a, c);
     assert!(all.iter().all(|p| a.assign(p) == c.assign(p)));
 }
-
-/// Speed check, run on demand: `cargo test -p vigil-detect --release engine::model_tests::fit_time -- --ignored --nocapture`.
-#[test]
-#[ignore = "timing, run on demand"]
-fn fit_time() {
-    let pop = population(20_000, 16);
-    let t = std::time::Instant::now();
-    let model = WindowModel::fit(&pop, 8, 1).unwrap();
-    let fit = t.elapsed();
-    let t = std::time::Instant::now();
-    let mut sum = 0.0f32;
-    for x in &pop {
-        sum += model.score(x).raw;
-    }
-    let per_score = t.elapsed() / pop.len() as u32;
-    println!("fit 20k: {fit:?}; score: {per_score:?} each (sum {sum})");
-    let mut cal = Calibrator::new(100_000, 100);
-    pop.iter().for_each(|x| cal.observe(model.score(x).raw));
-    cal.refresh();
-    let t = std::time::Instant::now();
-    let mut total = 0.0f32;
-    for x in &pop {
-        total += cal.calibrate(x[4]).unwrap_or(0.0);
-    }
-    println!(
-        "calibrate: {:?} each (sum {total})",
-        t.elapsed() / pop.len() as u32
-    );
-}
