@@ -160,7 +160,7 @@ impl IdentityState {
         }
         if dormant {
             notable = true;
-            self.window.dormant += 1;
+            self.window.dormant = self.window.dormant.saturating_add(1);
             let permission = &event.action.permission;
             self.window.note(w::DORMANT, || match unused_days {
                 Some(d) => format!("high-risk {permission} used after {d} days unused"),
@@ -219,7 +219,7 @@ impl IdentityState {
             let share = self.baseline.rhythm.share(hour);
             if share < ODD_HOUR_SHARE {
                 notable = true;
-                self.window.odd += 1;
+                self.window.odd = self.window.odd.saturating_add(1);
                 let at = event.event_time.format("%a %H:%M UTC");
                 self.window.note(w::ODD_HOUR, || {
                     format!(
@@ -235,17 +235,17 @@ impl IdentityState {
         let sensitive = assessment.sensitive || event.action.category == ActionCategory::Delete;
         if sensitive {
             notable = true;
-            self.window.sensitive += 1;
+            self.window.sensitive = self.window.sensitive.saturating_add(1);
             let permission = &event.action.permission;
             self.window
                 .note(w::SENSITIVE, || format!("sensitive call {permission}"));
         }
         if obs.failed {
-            self.window.failed += 1;
+            self.window.failed = self.window.failed.saturating_add(1);
             notable |= self.window.failed >= 3;
         }
         if event.action.category == ActionCategory::Delete {
-            self.window.deletes += 1;
+            self.window.deletes = self.window.deletes.saturating_add(1);
         }
         self.window.events = self.window.events.saturating_add(1);
         self.baseline.mix.record(mix_index(event.action.category));

@@ -131,11 +131,14 @@ impl Engine {
         }
         let key = event.identity.key.as_str();
         if !self.state.identities.contains_key(key) {
-            let restored = self
-                .state
-                .spill
-                .remove(key)
-                .and_then(|bytes| rmp_serde::from_slice::<IdentityState>(&bytes).ok());
+            let restored = self.state.spill.remove(key).and_then(|bytes| {
+                rmp_serde::from_slice::<IdentityState>(&bytes)
+                    .inspect_err(|e| {
+                        // Not fatal: the identity starts over, which costs its history, not the stream.
+                        tracing::warn!(identity = key, error = %e, "spilled state unreadable: starting afresh");
+                    })
+                    .ok()
+            });
             let state = match restored {
                 Some(s) => {
                     self.state.stats.restored += 1;
@@ -241,9 +244,14 @@ impl Engine {
                 if let Some(features) = state.close_window() {
                     self.state.populations[p].observe_window(features);
                 }
-                if let Ok(bytes) = rmp_serde::to_vec(&state) {
-                    self.state.spill.insert(key, bytes);
-                    self.state.stats.evicted += 1;
+                match rmp_serde::to_vec(&state) {
+                    Ok(bytes) => {
+                        self.state.spill.insert(key, bytes);
+                        self.state.stats.evicted += 1;
+                    }
+                    Err(e) => {
+                        tracing::warn!(identity = %key, error = %e, "cannot spill an identity: its history is dropped");
+                    }
                 }
             }
         }

@@ -386,3 +386,24 @@ fn invalid_settings_are_refused() {
     .unwrap_err();
     assert!(err.to_string().contains("threshold"));
 }
+
+#[test]
+fn a_storm_larger_than_a_window_counter_neither_panics_nor_stops() {
+    let mut e = engine();
+    let storm: Vec<Event> = (0..70_000)
+        .map(|i| {
+            event(&Spec {
+                key: "broken-ci",
+                time: MONDAY + i / 1_000,
+                permission: "s3:DeleteObject",
+                category: ActionCategory::Delete,
+                ip: "198.51.100.10",
+                agent: "aws-cli/2",
+                failed: true,
+            })
+        })
+        .collect();
+    run(&mut e, storm);
+    assert_eq!(e.stats().events, 70_000);
+    assert_eq!(e.identities_in_memory(), 1);
+}
