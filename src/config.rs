@@ -34,6 +34,13 @@ pub(crate) struct Config {
     pub(crate) kafka: KafkaSection,
     /// The services' own settings: where they listen, where they keep state.
     pub(crate) services: ServicesSection,
+    /// Signed webhook delivery of alerts and incidents (Standard Webhooks), in `vigil run` and
+    /// `vigil sink`: `spool_dir`, `[[webhooks.endpoints]]` with `url`, `secrets`, `template`,
+    /// `timeout_seconds`, `retry_for_seconds`, `allow_private_targets`, `kinds`. Absent: off.
+    pub(crate) webhooks: Option<vigil_sink::webhook::WebhooksConfig>,
+    /// SIEM forwarding of alerts and incidents, in `vigil run` and `vigil sink`: `[siem.hec]` (Splunk
+    /// HEC) and `[siem.syslog]` (CEF over syslog, RFC 5424 over TCP or TLS). Absent: off.
+    pub(crate) siem: Option<vigil_sink::siem::SiemConfig>,
 }
 
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
@@ -145,10 +152,13 @@ impl Default for PermissionsSection {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct LakeSection {
-    /// Root folder of the lake; events land in `<dir>/events/provider=<p>/date=<YYYY-MM-DD>/`.
+    /// Root folder of the lake: tables `events`, `alerts`, `incidents` and `deadletters` under
+    /// `<dir>/table=<t>/provider=<p>/date=<YYYY-MM-DD>/hour=<HH>/`.
     pub(crate) dir: PathBuf,
-    /// Events buffered per partition before a Parquet file is written.
+    /// Rows buffered per partition before a Parquet file is written (files roll by size)...
     pub(crate) rows_per_file: usize,
+    /// ...or once the partition's first buffered row has waited this many seconds (and by time).
+    pub(crate) roll_seconds: u64,
     /// Rows per Parquet row group.
     pub(crate) row_group_rows: usize,
     /// zstd compression level, 1 to 22.
@@ -161,6 +171,7 @@ impl Default for LakeSection {
         LakeSection {
             dir: PathBuf::from("vigil-lake"),
             rows_per_file: lake.rows_per_file,
+            roll_seconds: lake.roll_seconds,
             row_group_rows: lake.row_group_rows,
             zstd_level: lake.zstd_level,
         }
@@ -171,13 +182,14 @@ impl LakeSection {
     pub(crate) fn writer_config(&self) -> LakeConfig {
         LakeConfig {
             rows_per_file: self.rows_per_file,
+            roll_seconds: self.roll_seconds,
             row_group_rows: self.row_group_rows,
             zstd_level: self.zstd_level,
         }
     }
 }
 
-#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub(crate) struct RunSection {
     /// Normalizer threads; 0 means one per core.
@@ -186,6 +198,20 @@ pub(crate) struct RunSection {
     pub(crate) dead_letter_file: Option<PathBuf>,
     /// Prometheus text-format metrics written here when the run ends (node_exporter textfile style).
     pub(crate) metrics_file: Option<PathBuf>,
+    /// Seconds the run waits at its end for webhook deliveries to finish; what is still undelivered
+    /// stays in `webhooks.spool_dir` for the next `vigil run` or `vigil sink` over that spool.
+    pub(crate) outputs_drain_seconds: u64,
+}
+
+impl Default for RunSection {
+    fn default() -> Self {
+        RunSection {
+            threads: 0,
+            dead_letter_file: None,
+            metrics_file: None,
+            outputs_drain_seconds: 30,
+        }
+    }
 }
 
 impl Config {
@@ -275,6 +301,12 @@ impl Config {
         if self.permissions.window_days == 0 {
             bail!("permissions.window_days must be at least 1");
         }
+        if let Some(webhooks) = &self.webhooks {
+            webhooks.validate()?;
+        }
+        if let Some(siem) = &self.siem {
+            siem.validate()?;
+        }
         Ok(())
     }
 }
@@ -341,6 +373,33 @@ mod example_file {
     fn example_config_is_the_defaults() -> anyhow::Result<()> {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/vigil.example.toml");
         assert_eq!(Config::load(Some(&path), Vec::new())?, Config::default());
+        Ok(())
+    }
+
+    /// The commented-out output sections of the example are valid as written: uncommented (one `# `
+    /// removed from each line from `# [webhooks]` on), they load and name both outputs.
+    #[test]
+    fn example_output_sections_load_when_uncommented() -> anyhow::Result<()> {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("deploy/vigil.example.toml");
+        let text = std::fs::read_to_string(&path)?;
+        let start = text
+            .find("# [webhooks]")
+            .ok_or_else(|| anyhow::anyhow!("no webhooks example"))?;
+        let uncommented: String = text[start..]
+            .lines()
+            .map(|l| l.strip_prefix("# ").unwrap_or(l))
+            .collect::<Vec<_>>()
+            .join("\n");
+        let file = tempfile::NamedTempFile::new()?;
+        std::fs::write(file.path(), format!("{}{uncommented}\n", &text[..start]))?;
+        let config = Config::load(Some(file.path()), Vec::new())?;
+        let webhooks = config
+            .webhooks
+            .ok_or_else(|| anyhow::anyhow!("no [webhooks]"))?;
+        assert_eq!(webhooks.endpoints.len(), 1);
+        assert_eq!(webhooks.endpoints[0].retry_for_seconds, 259_200);
+        let siem = config.siem.ok_or_else(|| anyhow::anyhow!("no [siem]"))?;
+        assert!(siem.hec.is_some() && siem.syslog.as_ref().is_some_and(|s| s.tls));
         Ok(())
     }
 }

@@ -4,8 +4,11 @@ mod config;
 mod detection;
 mod eval;
 mod metrics;
+mod outputs;
 mod permissions;
 mod permissions_catalog;
+mod query;
+mod report;
 mod run;
 mod services;
 mod simulate;
@@ -114,6 +117,27 @@ enum Command {
     /// Permission analytics: what each identity is granted against what it used (from the lake),
     /// findings, escalation paths, Permission Creep Index, and right-sized policies.
     Permissions(permissions::PermissionsArgs),
+
+    /// Run SQL over the lake with DataFusion. Tables: `events`, `alerts`, `incidents`, `deadletters`,
+    /// each with the partition columns `provider`, `date` (YYYY-MM-DD) and `hour` (HH) taken from the
+    /// folder names: filter on them and other folders are never opened. Filters on other columns
+    /// are pushed into the Parquet scan (row groups and pages skipped by their statistics).
+    ///
+    /// Examples:
+    ///   vigil query --lake /tmp/vigil-lake "SELECT provider, count(*) FROM events GROUP BY provider"
+    ///   vigil query "SELECT event_time, action_permission, src_ip FROM events
+    ///     WHERE identity_key = 'arn:aws:iam::111122223333:user/bob' AND date >= '2026-11-19'
+    ///     ORDER BY event_time" --format csv
+    ///   vigil query "SELECT alert_id, time, severity, reason_key FROM alerts ORDER BY time DESC
+    ///     LIMIT 20" --format json
+    ///   vigil query "SELECT count(*) FROM (SELECT unnest(evidence_event_ids) FROM alerts)"
+    ///   vigil query "SHOW COLUMNS FROM events"
+    #[command(verbatim_doc_comment)]
+    Query(query::QueryArgs),
+
+    /// Forensic reports from the lake, as Markdown, JSON or a self-contained HTML page with charts:
+    /// `identity` (what one identity did over a window) and `alert` (one alert and its evidence).
+    Report(report::ReportArgs),
 }
 
 fn main() -> ExitCode {
@@ -159,6 +183,8 @@ fn execute(cli: Cli) -> anyhow::Result<()> {
         Command::Simulate(args) => simulate::execute(args),
         Command::Eval(args) => eval::execute(args),
         Command::Permissions(args) => permissions::execute(args, &config),
+        Command::Query(args) => query::execute(args, &config),
+        Command::Report(args) => report::execute(args, &config),
         Command::Ingest(args) => services::ingest::execute(args, &config),
         Command::Detect(args) => services::detect::execute(args, &config),
         Command::Sink(args) => services::sink::execute(args, &config),

@@ -53,6 +53,11 @@ impl Metrics {
     }
 
     /// The metrics in Prometheus text exposition format.
+    /// The registry other components (webhooks, SIEM outputs) add their metrics to.
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.registry
+    }
+
     pub(crate) fn render(&self) -> anyhow::Result<String> {
         let mut out = Vec::new();
         TextEncoder::new().encode(&self.registry.gather(), &mut out)?;

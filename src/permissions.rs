@@ -34,7 +34,7 @@ struct Inputs {
     /// gcp says which cloud its files are; otherwise the content does.
     #[arg(long, required = true, num_args = 1..)]
     inventory: Vec<PathBuf>,
-    /// The event lake written by `vigil run` (its `events/` table is what "used" is read from);
+    /// The event lake written by `vigil run` (its `table=events` is what "used" is read from);
     /// default `lake.dir`.
     #[arg(long)]
     lake: Option<PathBuf>,

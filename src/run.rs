@@ -15,11 +15,12 @@ use indicatif::{ProgressBar, ProgressStyle};
 use vigil_detect::Detector;
 use vigil_ingest::source::Input;
 use vigil_ingest::{Limits, Normalized, normalize_bytes_on};
-use vigil_schemas::{DeadLetter, Incident};
+use vigil_schemas::{Alert, DeadLetter, Incident};
 use vigil_sink::{AlertWriter, DeadLetterWriter, JsonLinesWriter, LakeWriter};
 
 use crate::config::Config;
 use crate::metrics::Metrics;
+use crate::outputs::Outputs;
 
 /// What a run did, for the summary table and for tests.
 #[derive(Debug, Default)]
@@ -108,6 +109,7 @@ pub(crate) fn run(
         )
     })?;
     let mut detector = crate::detection::engine(&config.detect)?;
+    let outputs = Outputs::start(config, metrics.registry())?;
 
     // Inputs are handed out a window at a time and the next one only when the oldest is written, so
     // the reorder buffer below holds at most `window` normalized inputs however slow one of them is.
@@ -165,18 +167,17 @@ pub(crate) fn run(
                 account(&mut summary, &metrics, &work.normalized);
                 dead.write(&work.normalized.dead_letters)
                     .context("cannot write dead letters")?;
+                lake.write_dead_letters(&work.normalized.dead_letters, Utc::now())
+                    .context("cannot write dead letters to the lake")?;
                 let events = detector
                     .on_events(work.normalized.events)
                     .context("detect stage failed")?;
+                outputs.events(&events);
                 lake.write(events).context("cannot write the lake")?;
                 let raised = detector.drain_alerts();
-                summary.alerts += raised.len() as u64;
-                alerts.write(&raised).context("cannot write alerts")?;
                 let grouped = detector.drain_incidents();
-                summary.incidents += grouped.len() as u64;
-                incidents
-                    .write(&grouped)
-                    .context("cannot write incidents")?;
+                let sinks = (&mut lake, &mut alerts, &mut incidents, &outputs);
+                record_findings(&mut summary, sinks, raised, grouped)?;
             }
         }
         Ok(())
@@ -185,14 +186,11 @@ pub(crate) fn run(
         .on_finish()
         .context("detect stage failed at end of input")?;
     let raised = detector.drain_alerts();
-    summary.alerts += raised.len() as u64;
-    alerts.write(&raised).context("cannot write alerts")?;
-    alerts.finish().context("cannot finish the alert file")?;
     let grouped = detector.drain_incidents();
-    summary.incidents += grouped.len() as u64;
-    incidents
-        .write(&grouped)
-        .context("cannot write incidents")?;
+    let sinks = (&mut lake, &mut alerts, &mut incidents, &outputs);
+    record_findings(&mut summary, sinks, raised, grouped)?;
+    outputs.drain_and_shutdown(Duration::from_secs(config.run.outputs_drain_seconds));
+    alerts.finish().context("cannot finish the alert file")?;
     incidents
         .finish()
         .context("cannot finish the incident file")?;
@@ -214,6 +212,33 @@ pub(crate) fn run(
         "run finished"
     );
     Ok(summary)
+}
+
+/// Alerts and incidents go to the JSON-lines feeds, the lake's tables and the configured outputs.
+fn record_findings(
+    summary: &mut Summary,
+    (lake, alerts, incidents, outputs): (
+        &mut LakeWriter,
+        &mut AlertWriter,
+        &mut JsonLinesWriter<Incident>,
+        &Outputs,
+    ),
+    raised: Vec<Alert>,
+    grouped: Vec<Incident>,
+) -> anyhow::Result<()> {
+    summary.alerts += raised.len() as u64;
+    summary.incidents += grouped.len() as u64;
+    alerts.write(&raised).context("cannot write alerts")?;
+    incidents
+        .write(&grouped)
+        .context("cannot write incidents")?;
+    lake.write_alerts(&raised)
+        .context("cannot write alerts to the lake")?;
+    lake.write_incidents(&grouped)
+        .context("cannot write incidents to the lake")?;
+    outputs.alerts(&raised)?;
+    outputs.incidents(&grouped)?;
+    Ok(())
 }
 
 /// Hands inputs to the normalizers one at a time; closes their queue after the last.

@@ -322,6 +322,19 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
     env.push(("VIGIL__SERVICES__SINK_FLUSH_SECONDS".into(), "1".into()));
     // Smaller than N, so several flushes (and several files per partition) happen.
     env.push(("VIGIL__SERVICES__SINK_FLUSH_EVENTS".into(), "700".into()));
+    // The sink hands alerts to the same outputs as `vigil run`: a signed webhook here.
+    let receiver = WebhookReceiver::start(&tmp.path().join("received"));
+    env.push((
+        "VIGIL__WEBHOOKS__SPOOL_DIR".into(),
+        format!("{:?}", tmp.path().join("spool").display().to_string()),
+    ));
+    env.push((
+        "VIGIL__WEBHOOKS__ENDPOINTS".into(),
+        format!(
+            "[{{ url = \"http://127.0.0.1:{}/hook\", secrets = [\"{WEBHOOK_SECRET}\"], allow_private_targets = true }}]",
+            receiver.port
+        ),
+    ));
     let events: Vec<Event> = (0..N).map(|i| event(i, 40)).collect();
     let records = event_records(&events);
     let p = producer(&broker);
@@ -419,6 +432,10 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
             "vigil_sink_consumer_lag",
         ],
     );
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while receiver.verified_ids().len() < 2 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(100));
+    }
     sink.terminate();
 
     let summary = pyarrow_summary(&lake);
@@ -431,6 +448,14 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
         .collect();
     ids.sort();
     assert_eq!(ids, vec!["a-1", "a-2"]);
+    let mut delivered = receiver.verified_ids();
+    delivered.sort();
+    assert_eq!(
+        delivered,
+        vec!["a-1", "a-2"],
+        "each alert delivered once, signed"
+    );
+    assert!(receiver.bad_signatures().is_empty());
     let mut kinds: Vec<String> = dead_letters(&lake).into_iter().map(|d| d.kind).collect();
     kinds.sort();
     assert_eq!(

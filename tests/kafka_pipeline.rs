@@ -49,7 +49,7 @@ fn lake_rows(lake: &Path) -> BTreeMap<String, BTreeSet<(String, String)>> {
     let script = r#"
 import sys, os, json
 import pyarrow.dataset as ds
-table = ds.dataset(os.path.join(sys.argv[1], "events"), format="parquet", partitioning="hive").to_table(
+table = ds.dataset(os.path.join(sys.argv[1], "table=events"), format="parquet", partitioning="hive").to_table(
     columns=["event_id", "identity_key", "provider"])
 rows = {}
 for i, k, p in zip(*(table.column(c).to_pylist() for c in ["event_id", "identity_key", "provider"])):

@@ -1,14 +1,15 @@
 #!/usr/bin/env bash
 # The whole test suite, exactly as CI runs it (README: "Run the tests").
-# Installs what the tests need beyond Rust if it is missing: pyarrow, the independent Parquet reader,
-# and Tansu, the Kafka-compatible broker.
+# Installs what the tests need beyond Rust if it is missing: each part's readers, receivers and verifiers
+# (deploy/scripts/deps/), and Tansu, the Kafka-compatible broker.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-if ! python3 -c 'import pyarrow' 2>/dev/null; then
-    echo "installing pyarrow (independent Parquet reader for the lake tests)"
-    PIP_ROOT_USER_ACTION=ignore python3 -m pip install --quiet --disable-pip-version-check 'pyarrow>=15'
-fi
+# Each part's own test tools (DuckDB, rsyslog, Chromium, the Standard Webhooks and OCSF verifiers...):
+# every script under deploy/scripts/deps/ checks for its tools and installs what is missing.
+for deps in deploy/scripts/deps/*.sh; do
+    bash "$deps"
+done
 # Tansu, the Kafka-compatible broker the Kafka tests start (built with cargo once per machine).
 bash deploy/scripts/tansu.sh install
 if [ ! -d ../shared/corpus ]; then

@@ -226,6 +226,15 @@ fn append_str(
 /// Reads events back from a batch with the [`event_schema`] columns (by name, so extra columns and
 /// another column order are fine).
 pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
+    batch_to_events_of(batch, None)
+}
+
+/// As [`batch_to_events`], for a batch that may lack the `provider` column because its value lives
+/// in the path (a lake file under `provider=<p>/`): then every row is `path_provider`.
+pub fn batch_to_events_of(
+    batch: &RecordBatch,
+    path_provider: Option<Provider>,
+) -> Result<Vec<Event>, SchemaError> {
     let strings = |name: &'static str| -> Result<&StringArray, SchemaError> {
         batch
             .column_by_name(name)
@@ -260,7 +269,11 @@ pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
 
     let event_id = strings("event_id")?;
     let (event_time, ingest_time) = (times("event_time")?, times("ingest_time")?);
-    let (provider, class) = (strings("provider")?, strings("class")?);
+    let provider = match (batch.column_by_name("provider"), path_provider) {
+        (None, Some(p)) => Err(p),
+        _ => Ok(strings("provider")?),
+    };
+    let class = strings("class")?;
     let (account, tenant, region) = (
         strings("account_id")?,
         strings("tenant_id")?,
@@ -347,8 +360,11 @@ pub fn batch_to_events(batch: &RecordBatch) -> Result<Vec<Event>, SchemaError> {
             event_time: time(event_time, "event_time", i)?,
             event_time_estimated: estimated.value(i),
             ingest_time: time(ingest_time, "ingest_time", i)?,
-            provider: Provider::parse(provider.value(i))
-                .ok_or_else(|| bad("provider", i, provider.value(i).into()))?,
+            provider: match provider {
+                Ok(column) => Provider::parse(column.value(i))
+                    .ok_or_else(|| bad("provider", i, column.value(i).into()))?,
+                Err(from_path) => from_path,
+            },
             class: EventClass::parse(class.value(i))
                 .ok_or_else(|| bad("class", i, class.value(i).into()))?,
             account_id: opt(account, i),

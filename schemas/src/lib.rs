@@ -8,12 +8,14 @@
 
 pub mod alert;
 pub mod arrow;
+pub mod arrow_records;
 pub mod dead_letter;
 pub mod event;
 pub mod finding;
 pub mod identity;
 pub mod labels;
 pub mod ocsf;
+pub mod ocsf_finding;
 
 pub use alert::{Alert, Incident};
 pub use dead_letter::DeadLetter;

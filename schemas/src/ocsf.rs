@@ -52,11 +52,13 @@ impl Event {
             actor.insert("invoked_by".into(), json!(link.principal));
         }
 
+        // A network endpoint needs one of ip, name, hostname… (OCSF `at_least_one`): a source that is
+        // not an IP ("AWS Internal", a service's host name) goes in `name`; none at all, `unknown`.
         let mut src = Map::new();
         if let Some(ip) = self.source.ip {
             src.insert("ip".into(), json!(ip.to_string()));
         } else if let Some(raw) = &self.source.raw {
-            src.insert("domain".into(), json!(raw));
+            src.insert("name".into(), json!(raw));
         }
 
         let mut api = json!({
@@ -88,11 +90,12 @@ impl Event {
                 "logged_time": self.ingest_time.timestamp_millis(),
                 "log_provider": self.provider.as_str(),
                 "log_name": self.raw_ref.format,
+                // `cloud` and `api` (on Authentication) belong to OCSF's cloud profile.
+                "profiles": ["cloud"],
                 "product": { "name": "Vigil", "vendor_name": "Vigil", "version": env!("CARGO_PKG_VERSION") },
             },
             "actor": Value::Object(actor),
             "api": api,
-            "src_endpoint": Value::Object(src),
             "cloud": {
                 "provider": cloud_name(self.provider),
                 "account": self.account_id.as_ref().map(|a| json!({ "uid": a })),
@@ -108,6 +111,11 @@ impl Event {
                 "raw_ref": self.raw_ref,
             }},
         });
+        if src.is_empty() {
+            // API Activity requires a source endpoint; the record did not name one.
+            src.insert("name".into(), json!("unknown"));
+        }
+        out["src_endpoint"] = Value::Object(src);
         if let Some(agent) = &self.user_agent {
             out["http_request"] = json!({ "user_agent": agent });
         }
@@ -118,6 +126,14 @@ impl Event {
             out["status_detail"] = json!(message);
         }
         if self.class == EventClass::Authentication {
+            // Authentication has no `resources`; it needs `service` or `dst_endpoint` instead.
+            if let Some(Value::Array(resources)) =
+                out.as_object_mut().and_then(|o| o.remove("resources"))
+                && !resources.is_empty()
+            {
+                out["unmapped"]["vigil"]["resources"] = Value::Array(resources);
+            }
+            out["service"] = json!({ "name": self.action.service });
             out["user"] = Value::Object(user);
             if let Some(mfa) = self.identity.mfa {
                 out["is_mfa"] = json!(mfa);

@@ -1,5 +1,6 @@
-//! Event-id dedupe for the sink service: at-least-once input (redelivery after a crash or rebalance,
-//! a producer that sent twice) must still leave exactly one copy of each event in the lake.
+//! Id dedupe for the sink service: at-least-once input (redelivery after a crash or rebalance,
+//! a producer that sent twice) must still leave exactly one copy of each event in the lake, and of
+//! each alert (by `alert_id`).
 //!
 //! The set holds 128-bit hashes of event ids (the first 16 bytes of SHA-256): 16 bytes per event
 //! whatever the id's length, and a false "duplicate" needs a 128-bit collision, which is negligible
@@ -14,7 +15,8 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use crate::SinkError;
-use crate::lake_scan::{event_files, scan_event_ids};
+use crate::lake::Table;
+use crate::lake_scan::{scan_ids, table_files};
 
 /// The 128-bit hash of an event id the set keeps.
 pub fn id_hash(event_id: &str) -> u128 {
@@ -45,19 +47,39 @@ impl Hasher for PrehashedHasher {
 
 type IdSet = HashSet<u128, BuildHasherDefault<PrehashedHasher>>;
 
-/// The ids already in the lake, plus those of the buffer being flushed.
-#[derive(Debug, Default)]
+/// The ids already in one table of the lake, plus those of the buffer being flushed.
+#[derive(Debug)]
 pub struct Dedupe {
+    table: Table,
+    /// The id column of `table`.
+    column: &'static str,
     durable: IdSet,
     pending: IdSet,
     /// Lake files whose ids are in `durable` (scanned or written by this process).
     files: HashSet<PathBuf>,
 }
 
+impl Default for Dedupe {
+    fn default() -> Self {
+        Dedupe::of(Table::Events, "event_id")
+    }
+}
+
 impl Dedupe {
-    /// An empty set (a lake with no events).
+    /// An empty set of event ids (a lake with no events).
     pub fn new() -> Dedupe {
         Dedupe::default()
+    }
+
+    /// An empty set of the ids in `column` of `table` (`alert_id` of alerts, say).
+    pub fn of(table: Table, column: &'static str) -> Dedupe {
+        Dedupe {
+            table,
+            column,
+            durable: IdSet::default(),
+            pending: IdSet::default(),
+            files: HashSet::new(),
+        }
     }
 
     /// The set of every event id in the lake at `lake`.
@@ -67,16 +89,23 @@ impl Dedupe {
         Ok(d)
     }
 
+    /// The set of every alert id in the lake at `lake`: a redelivered alert is written once.
+    pub fn load_alerts(lake: &Path) -> Result<Dedupe, SinkError> {
+        let mut d = Dedupe::of(Table::Alerts, "alert_id");
+        d.refresh(lake)?;
+        Ok(d)
+    }
+
     /// Adds the ids of lake files not seen yet (written by another sink process sharing the lake);
     /// returns how many files were scanned.
     pub fn refresh(&mut self, lake: &Path) -> Result<usize, SinkError> {
         let mut scanned = 0;
-        for path in event_files(lake)? {
+        for path in table_files(lake, self.table)? {
             if self.files.contains(&path) {
                 continue;
             }
             let durable = &mut self.durable;
-            scan_event_ids(&path, |id| {
+            scan_ids(&path, self.column, |id| {
                 durable.insert(id_hash(id));
             })?;
             self.files.insert(path);
@@ -199,6 +228,32 @@ mod tests {
             !d.admit("e4"),
             "written by another process, seen after refresh"
         );
+        Ok(())
+    }
+
+    #[test]
+    fn alert_ids_are_loaded_from_the_alerts_table() -> Result<(), Box<dyn std::error::Error>> {
+        let dir = tempfile::tempdir()?;
+        let mut lake = LakeWriter::new(dir.path(), "a", LakeConfig::default())?;
+        lake.write(vec![event("va-2")])?;
+        lake.write_alerts(&[Alert {
+            alert_id: "va-1".into(),
+            identity_key: "arn:aws:iam::1:user/a".into(),
+            time: chrono::DateTime::from_timestamp(1_700_000_000, 0).unwrap_or_default(),
+            severity: "high".into(),
+            score: 90.0,
+            tactic: None,
+            technique: None,
+            reasons: vec![],
+            evidence_event_ids: vec![],
+            reason_key: "r".into(),
+            baseline: Default::default(),
+        }])?;
+        lake.finish()?;
+        let mut alerts = Dedupe::load_alerts(dir.path())?;
+        assert_eq!(alerts.durable_len(), 1, "only the alerts table");
+        assert!(!alerts.admit("va-1"));
+        assert!(alerts.admit("va-2"), "an event id is not an alert id");
         Ok(())
     }
 

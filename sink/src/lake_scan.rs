@@ -1,6 +1,6 @@
 //! Reads what identities did back out of the event lake, fast: only the action, identity, time,
 //! credential and resource columns are decoded, and `date=` partitions outside the window are never
-//! opened. Used by permission analytics ("used") over tens of millions of events.
+//! opened. The provider is read off each file's `provider=` folder. Used by permission analytics ("used") over tens of millions of events.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -13,6 +13,7 @@ use parquet::arrow::ProjectionMask;
 use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::SinkError;
+use crate::lake::{Table, path_value};
 
 /// One event's action, as the scan hands it over.
 #[derive(Debug, Clone, Copy)]
@@ -28,8 +29,7 @@ pub struct ActionRow<'a> {
     pub resources: &'a [&'a str],
 }
 
-const COLUMNS: [&str; 8] = [
-    "provider",
+const COLUMNS: [&str; 7] = [
     "identity_key",
     "action_service",
     "action_operation",
@@ -43,20 +43,19 @@ fn value_at(a: &StringArray, row: usize) -> &str {
     if a.is_null(row) { "" } else { a.value(row) }
 }
 
-/// Event files under `<lake>/events` whose `date=` partition overlaps `since..=until`.
+/// Files of `table` whose `date=` partition overlaps `since..=until`.
 fn files_in_window(
     lake: &Path,
+    table: Table,
     since: NaiveDate,
     until: NaiveDate,
 ) -> Result<Vec<PathBuf>, SinkError> {
     let mut out = Vec::new();
-    let mut stack = vec![lake.join("events")];
+    let root = table.dir(lake);
+    let mut stack = vec![root.clone()];
     while let Some(dir) = stack.pop() {
         let entries = match fs::read_dir(&dir) {
             Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound && dir == lake.join("events") => {
-                return Err(SinkError::io(&dir, e));
-            }
             Err(e) => return Err(SinkError::io(&dir, e)),
         };
         for entry in entries {
@@ -91,7 +90,11 @@ pub fn scan_actions(
     mut f: impl FnMut(&ActionRow<'_>),
 ) -> Result<u64, SinkError> {
     let mut rows = 0u64;
-    for path in files_in_window(lake, since.date_naive(), until.date_naive())? {
+    for path in files_in_window(lake, Table::Events, since.date_naive(), until.date_naive())? {
+        let provider = path_value(&path, "provider")
+            .unwrap_or("unknown")
+            .to_string();
+        let provider = provider.as_str();
         let file = fs::File::open(&path).map_err(|e| SinkError::io(&path, e))?;
         let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
         let schema = builder.parquet_schema();
@@ -118,8 +121,7 @@ pub fn scan_actions(
                         column: name.to_string(),
                     })
             };
-            let (provider, identity, service, operation, permission, credential) = (
-                text("provider")?,
+            let (identity, service, operation, permission, credential) = (
                 text("identity_key")?,
                 text("action_service")?,
                 text("action_operation")?,
@@ -164,7 +166,7 @@ pub fn scan_actions(
                 }
                 let value = value_at;
                 f(&ActionRow {
-                    provider: value(provider, row),
+                    provider,
                     identity_key: value(identity, row),
                     service: value(service, row),
                     operation: value(operation, row),
@@ -180,26 +182,36 @@ pub fn scan_actions(
     Ok(rows)
 }
 
-/// Every visible event file under `<lake>/events` (none when the lake has no events yet). Hidden
+/// Every visible event file under `<lake>/table=events` (none when the lake has no events yet). Hidden
 /// files (`.part-….tmp`, still being written) are left out.
 pub fn event_files(lake: &Path) -> Result<Vec<PathBuf>, SinkError> {
-    if !lake.join("events").is_dir() {
+    table_files(lake, Table::Events)
+}
+
+/// Every visible file of `table` (none when the table has no files yet).
+pub fn table_files(lake: &Path, table: Table) -> Result<Vec<PathBuf>, SinkError> {
+    if !table.dir(lake).is_dir() {
         return Ok(Vec::new());
     }
-    files_in_window(lake, NaiveDate::MIN, NaiveDate::MAX)
+    files_in_window(lake, table, NaiveDate::MIN, NaiveDate::MAX)
 }
 
 /// Calls `f` with the `event_id` of every row of the lake file `path`, decoding only that column.
-pub fn scan_event_ids(path: &Path, mut f: impl FnMut(&str)) -> Result<u64, SinkError> {
+pub fn scan_event_ids(path: &Path, f: impl FnMut(&str)) -> Result<u64, SinkError> {
+    scan_ids(path, "event_id", f)
+}
+
+/// Calls `f` with the value of the text column `column` of every row of `path`, decoding only it.
+pub fn scan_ids(path: &Path, column: &str, mut f: impl FnMut(&str)) -> Result<u64, SinkError> {
     let file = fs::File::open(path).map_err(|e| SinkError::io(path, e))?;
     let builder = ParquetRecordBatchReaderBuilder::try_new(file)?;
     let schema = builder.parquet_schema();
     let wanted: Vec<usize> = (0..schema.num_columns())
-        .filter(|i| schema.column(*i).path().parts() == ["event_id"])
+        .filter(|i| schema.column(*i).path().parts() == [column])
         .collect();
     let column_error = || SinkError::Column {
         file: path.display().to_string(),
-        column: "event_id".to_string(),
+        column: column.to_string(),
     };
     if wanted.is_empty() {
         return Err(column_error());
@@ -213,7 +225,7 @@ pub fn scan_event_ids(path: &Path, mut f: impl FnMut(&str)) -> Result<u64, SinkE
     for batch in reader {
         let batch = batch?;
         let ids = batch
-            .column_by_name("event_id")
+            .column_by_name(column)
             .and_then(|c| c.as_string_opt::<i32>())
             .ok_or_else(column_error)?;
         for row in 0..batch.num_rows() {

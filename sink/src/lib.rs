@@ -5,6 +5,10 @@ pub mod dedupe;
 pub mod findings;
 pub mod lake;
 pub mod lake_scan;
+pub mod query;
+pub mod report;
+pub mod siem;
+pub mod webhook;
 
 pub use dead_letter::{AlertWriter, DeadLetterWriter, JsonLinesWriter};
 pub use lake::{LakeConfig, LakeWriter, WrittenFile};
@@ -27,6 +31,29 @@ pub enum SinkError {
     Column { file: String, column: String },
     #[error("cannot encode a dead letter: {0}")]
     Json(#[from] serde_json::Error),
+    /// An invalid `[webhooks]` section (one line naming the field).
+    #[error("{0}")]
+    WebhookConfig(String),
+    /// A webhook target the SSRF guard refuses, or that does not resolve.
+    #[error("webhook target: {0}")]
+    WebhookTarget(String),
+    #[error("metrics: {0}")]
+    Metrics(#[from] prometheus::Error),
+    /// A lake that cannot be queried as asked (no lake there, an empty window, an unknown table).
+    #[error("{0}")]
+    Lake(String),
+    /// A query that DataFusion could not plan or run.
+    #[error("{what}: {source}")]
+    Query {
+        what: String,
+        source: Box<datafusion::error::DataFusionError>,
+    },
+    /// A report subject (an alert id) that the lake does not hold.
+    #[error("{0}")]
+    NotFound(String),
+    /// An invalid `[siem]` section or TLS setting (one line naming the field).
+    #[error("{0}")]
+    SiemConfig(String),
 }
 
 impl SinkError {

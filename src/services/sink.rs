@@ -25,9 +25,11 @@ use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{ClientContext, Message, Offset, TopicPartitionList};
 use vigil_schemas::{Alert, DeadLetter, Incident};
 use vigil_sink::dedupe::Dedupe;
+use vigil_sink::lake::Table;
 use vigil_sink::{AlertWriter, DeadLetterWriter, JsonLinesWriter, LakeConfig, LakeWriter};
 
 use crate::config::Config;
+use crate::outputs::Outputs;
 use crate::services::kafka::{
     CONTENT_TYPE_HEADER, JSON, consumer_config, decode_event, ensure_topics, header,
 };
@@ -82,6 +84,9 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
         ),
         flushes: 0,
         dedupe,
+        alert_dedupe: Dedupe::load_alerts(&lake).with_context(|| {
+            format!("cannot read alert ids from the lake at {}", lake.display())
+        })?,
         buffer: Buffer::default(),
         events_topic: topics[0].clone(),
         alerts_topic: topics[1].clone(),
@@ -90,6 +95,7 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
         metrics: metrics.clone(),
         fatal: None,
         health: health.clone(),
+        outputs: Outputs::start(config, &metrics.registry)?,
     }));
     let consumer: BaseConsumer<Rebalancing> = consumer_config(kafka, &kafka.sink_group)
         .create_with_context(Rebalancing { core: core.clone() })
@@ -121,6 +127,8 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
         // Closing would run the revoke callback, which flushes: after a failure, write nothing more.
         std::mem::forget(consumer);
     }
+    let outputs = std::mem::take(&mut lock(&core).outputs);
+    outputs.shutdown();
     runtime.shutdown_timeout(Duration::from_secs(2));
     result
 }
@@ -226,6 +234,7 @@ struct Core {
     run_id: String,
     flushes: u64,
     dedupe: Dedupe,
+    alert_dedupe: Dedupe,
     buffer: Buffer,
     events_topic: String,
     alerts_topic: String,
@@ -234,6 +243,9 @@ struct Core {
     metrics: SinkMetrics,
     fatal: Option<String>,
     health: Arc<Health>,
+    /// Webhooks and SIEM forwarding; handed each flush's alerts and incidents before its offsets are
+    /// committed.
+    outputs: Outputs,
 }
 
 impl Core {
@@ -283,7 +295,13 @@ impl Core {
             }
         } else if topic == self.alerts_topic {
             match serde_json::from_slice::<Alert>(payload) {
-                Ok(alert) => self.buffer.alerts.push(alert),
+                Ok(alert) => {
+                    if self.alert_dedupe.admit(&alert.alert_id) {
+                        self.buffer.alerts.push(alert);
+                    } else {
+                        self.metrics.alert_duplicates.inc();
+                    }
+                }
                 Err(e) => {
                     let letter = invalid(
                         "invalid_alert",
@@ -342,10 +360,13 @@ impl Core {
             Err(e) => {
                 // The buffer's offsets are not committed: it will be read again, so forget its ids.
                 self.dedupe.discard_pending();
+                self.alert_dedupe.discard_pending();
                 return Err(e);
             }
         };
         self.dedupe.commit_pending(written);
+        // Alert files are not refreshed from the lake: only this process writes its alerts' ids.
+        self.alert_dedupe.commit_pending(Vec::new());
         self.metrics.events_written.inc_by(events as u64);
         self.metrics
             .alerts_written
@@ -373,16 +394,31 @@ impl Core {
 
     /// Writes the buffer; returns the lake files written.
     fn write(&self, run_id: &str, buffer: &mut Buffer) -> anyhow::Result<Vec<PathBuf>> {
-        let mut files = Vec::new();
-        if !buffer.events.is_empty() {
-            let mut writer = LakeWriter::new(&self.lake, run_id, self.lake_config.clone())
-                .with_context(|| format!("cannot open the lake at {}", self.lake.display()))?;
-            writer
-                .write(std::mem::take(&mut buffer.events))
-                .context("cannot write events to the lake")?;
-            let written = writer.finish().context("cannot write events to the lake")?;
-            files.extend(written.into_iter().map(|f| f.path));
-        }
+        let mut writer = LakeWriter::new(&self.lake, run_id, self.lake_config.clone())
+            .with_context(|| format!("cannot open the lake at {}", self.lake.display()))?;
+        self.outputs.events(&buffer.events);
+        writer
+            .write(std::mem::take(&mut buffer.events))
+            .context("cannot write events to the lake")?;
+        writer
+            .write_alerts(&buffer.alerts)
+            .context("cannot write alerts to the lake")?;
+        writer
+            .write_incidents(&buffer.incidents)
+            .context("cannot write incidents to the lake")?;
+        writer
+            .write_dead_letters(&buffer.dead_letters, chrono::Utc::now())
+            .context("cannot write dead letters to the lake")?;
+        let written = writer.finish().context("cannot write the lake")?;
+        // Spooled (webhooks) before the caller commits the offsets, so a crash re-reads, not loses.
+        self.outputs.alerts(&buffer.alerts)?;
+        self.outputs.incidents(&buffer.incidents)?;
+        // The event files feed the event-id dedupe; the other tables are written whole each flush.
+        let files: Vec<PathBuf> = written
+            .into_iter()
+            .filter(|f| f.table == Table::Events)
+            .map(|f| f.path)
+            .collect();
         if !buffer.alerts.is_empty() {
             let path = self
                 .lake
@@ -487,6 +523,7 @@ struct SinkMetrics {
     alerts_written: IntCounter,
     dead_letters_written: IntCounter,
     duplicates: IntCounter,
+    alert_duplicates: IntCounter,
     flushes: IntCounter,
     flush_latency: Histogram,
     lag: IntGaugeVec,
@@ -515,6 +552,10 @@ impl SinkMetrics {
             "sink_duplicates_dropped_total",
             "Events dropped because their id is already in the lake or the buffer",
         )?;
+        let alert_duplicates = IntCounter::new(
+            "sink_alert_duplicates_dropped_total",
+            "Alerts dropped because their id is already in the lake or the buffer",
+        )?;
         let flushes = IntCounter::new("sink_flushes_total", "Buffers made durable and committed")?;
         let flush_latency = Histogram::with_opts(
             HistogramOpts::new("sink_flush_seconds", "Seconds to make one buffer durable")
@@ -532,6 +573,7 @@ impl SinkMetrics {
         registry.register(Box::new(alerts_written.clone()))?;
         registry.register(Box::new(dead_letters_written.clone()))?;
         registry.register(Box::new(duplicates.clone()))?;
+        registry.register(Box::new(alert_duplicates.clone()))?;
         registry.register(Box::new(flushes.clone()))?;
         registry.register(Box::new(flush_latency.clone()))?;
         registry.register(Box::new(lag.clone()))?;
@@ -542,6 +584,7 @@ impl SinkMetrics {
             alerts_written,
             dead_letters_written,
             duplicates,
+            alert_duplicates,
             flushes,
             flush_latency,
             lag,

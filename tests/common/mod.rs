@@ -65,7 +65,7 @@ pub fn pyarrow_summary(lake: &Path) -> serde_json::Value {
     let script = r#"
 import json, sys
 import pyarrow.dataset as ds
-table = ds.dataset(sys.argv[1] + "/events", format="parquet", partitioning="hive").to_table()
+table = ds.dataset(sys.argv[1] + "/table=events", format="parquet", partitioning="hive").to_table()
 providers = {}
 for p in table.column("provider").to_pylist():
     providers[p] = providers.get(p, 0) + 1
@@ -432,5 +432,70 @@ impl Drop for HttpReceiver {
         if let Some(rt) = self.runtime.take() {
             rt.shutdown_background();
         }
+    }
+}
+
+/// A Standard Webhooks receiver (`tests/webhook_receiver.py`, verifying with the `standardwebhooks`
+/// PyPI library) on a free loopback port, writing what it verified under `out`; killed when dropped.
+pub struct WebhookReceiver {
+    child: std::process::Child,
+    pub port: u16,
+    out: PathBuf,
+}
+
+/// The secret the receiver knows and Vigil signs with in these tests.
+pub const WEBHOOK_SECRET: &str = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw";
+
+impl WebhookReceiver {
+    pub fn start(out: &Path) -> WebhookReceiver {
+        use std::io::BufRead;
+        std::fs::create_dir_all(out).unwrap_or_else(|e| panic!("{e}"));
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .map(|a| a.port())
+            .unwrap_or_else(|e| panic!("no free port: {e}"));
+        let mut child = Command::new("python3")
+            .arg(repo_root().join("tests/webhook_receiver.py"))
+            .args(["--port", &port.to_string(), "--secret", WEBHOOK_SECRET])
+            .arg("--out")
+            .arg(out)
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap_or_else(|e| panic!("cannot start the webhook receiver: {e}"));
+        let mut ready = String::new();
+        if let Some(stdout) = child.stdout.take() {
+            let _ = std::io::BufReader::new(stdout).read_line(&mut ready);
+        }
+        assert!(
+            ready.starts_with("READY"),
+            "webhook receiver did not start (deploy/scripts/deps/webhooks.sh installs standardwebhooks): {ready:?}"
+        );
+        WebhookReceiver {
+            child,
+            port,
+            out: out.to_path_buf(),
+        }
+    }
+
+    /// The `webhook-id`s verified so far, in arrival order, each once.
+    pub fn verified_ids(&self) -> Vec<String> {
+        std::fs::read_to_string(self.out.join("verified.jsonl"))
+            .unwrap_or_default()
+            .lines()
+            .filter_map(|l| serde_json::from_str::<serde_json::Value>(l).ok())
+            .filter_map(|v| v["id"].as_str().map(str::to_string))
+            .collect()
+    }
+
+    /// Requests whose signature did not verify.
+    pub fn bad_signatures(&self) -> String {
+        std::fs::read_to_string(self.out.join("bad.txt")).unwrap_or_default()
+    }
+}
+
+impl Drop for WebhookReceiver {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }

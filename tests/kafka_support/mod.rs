@@ -332,7 +332,7 @@ pub fn lake_counts(lake: &Path) -> Result<(u64, u64), String> {
     let script = r#"
 import sys, os
 import pyarrow.dataset as ds
-root = os.path.join(sys.argv[1], "events")
+root = os.path.join(sys.argv[1], "table=events")
 if not os.path.isdir(root):
     print("0 0"); sys.exit(0)
 table = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=["event_id"])
@@ -364,7 +364,7 @@ pub fn lake_ids(lake: &Path) -> BTreeMap<String, u64> {
     let script = r#"
 import sys, os, json
 import pyarrow.dataset as ds
-root = os.path.join(sys.argv[1], "events")
+root = os.path.join(sys.argv[1], "table=events")
 counts = {}
 if os.path.isdir(root):
     table = ds.dataset(root, format="parquet", partitioning="hive").to_table(columns=["event_id"])
