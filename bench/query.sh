@@ -46,7 +46,7 @@ median() { # command... -> prints the median wall time of 7 runs, in seconds
     for _ in 1 2 3 4 5 6 7; do
         local t0 t1
         t0=$(date +%s.%N); "$@" > /dev/null; t1=$(date +%s.%N)
-        times+=("$(echo "$t1 - $t0" | bc -l)")
+        times+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')")
     done
     printf '%s\n' "${times[@]}" | sort -g | sed -n 4p
 }

@@ -43,10 +43,11 @@ pub enum SinkError {
     #[error("{0}")]
     Lake(String),
     /// A query that DataFusion could not plan or run.
-    #[error("{what}: {source}")]
+    /// Not a `source`: DataFusion's message already carries its own chain, printed once.
+    #[error("{what}: {error}")]
     Query {
         what: String,
-        source: Box<datafusion::error::DataFusionError>,
+        error: Box<datafusion::error::DataFusionError>,
     },
     /// A report subject (an alert id) that the lake does not hold.
     #[error("{0}")]

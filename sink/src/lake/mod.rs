@@ -24,7 +24,7 @@ use vigil_schemas::arrow::events_to_batch;
 use vigil_schemas::arrow_records::{
     alerts_to_batch, dead_letters_to_batch, incidents_to_batch, provider_of_identity_key,
 };
-use vigil_schemas::{Alert, DeadLetter, Event, Incident};
+use vigil_schemas::{Alert, DeadLetter, Event, Incident, Provider};
 
 pub(crate) use file::write_atomically;
 pub use partition::{Partition, Table, path_value};
@@ -227,7 +227,11 @@ impl LakeWriter {
         now: DateTime<Utc>,
     ) -> Result<(), SinkError> {
         for letter in letters {
-            let provider = letter.provider.as_deref().unwrap_or("unknown");
+            let provider = letter
+                .provider
+                .as_deref()
+                .and_then(Provider::parse)
+                .map_or("unknown", Provider::as_str);
             let partition = Partition::new(Table::DeadLetters, provider, now);
             self.add(partition, |rows| {
                 if let Rows::DeadLetters(v) = rows {
@@ -251,7 +255,7 @@ impl LakeWriter {
             .pending
             .iter()
             .filter(|(_, p)| p.rows.len() >= max_rows || p.opened.elapsed() >= max_wait)
-            .map(|(k, _)| k.clone())
+            .map(|(k, _)| *k)
             .collect();
         for partition in due {
             if let Some(pending) = self.pending.remove(&partition) {
@@ -273,13 +277,10 @@ impl LakeWriter {
     /// Adds a row to `partition`'s buffer; writes the file at once when the buffer is full.
     fn add(&mut self, partition: Partition, push: impl FnOnce(&mut Rows)) -> Result<(), SinkError> {
         let table = partition.table;
-        let pending = self
-            .pending
-            .entry(partition.clone())
-            .or_insert_with(|| Pending {
-                rows: Rows::empty(table),
-                opened: Instant::now(),
-            });
+        let pending = self.pending.entry(partition).or_insert_with(|| Pending {
+            rows: Rows::empty(table),
+            opened: Instant::now(),
+        });
         push(&mut pending.rows);
         if pending.rows.len() >= self.config.rows_per_file.max(1)
             && let Some(full) = self.pending.remove(&partition)

@@ -5,7 +5,7 @@
 
 use std::path::{Path, PathBuf};
 
-use chrono::{DateTime, Timelike, Utc};
+use chrono::{DateTime, NaiveDate, Timelike, Utc};
 
 /// The lake's tables.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -40,24 +40,24 @@ impl Table {
     }
 }
 
-/// One folder of one table.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+/// One folder of one table. `Copy`, so finding a row's buffer allocates nothing.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Partition {
     pub table: Table,
     /// `aws`, `azure`, `gcp`, or `unknown` for a dead letter whose provider was never recognised.
-    pub provider: String,
-    /// `YYYY-MM-DD`, UTC.
-    pub date: String,
+    pub provider: &'static str,
+    /// UTC.
+    pub date: NaiveDate,
     /// 0–23, UTC.
     pub hour: u32,
 }
 
 impl Partition {
-    pub fn new(table: Table, provider: &str, time: DateTime<Utc>) -> Partition {
+    pub fn new(table: Table, provider: &'static str, time: DateTime<Utc>) -> Partition {
         Partition {
             table,
-            provider: provider.to_string(),
-            date: time.format("%Y-%m-%d").to_string(),
+            provider,
+            date: time.date_naive(),
             hour: time.hour(),
         }
     }
@@ -67,7 +67,7 @@ impl Partition {
         self.table
             .dir(lake)
             .join(format!("provider={}", self.provider))
-            .join(format!("date={}", self.date))
+            .join(format!("date={}", self.date.format("%Y-%m-%d")))
             .join(format!("hour={:02}", self.hour))
     }
 }

@@ -276,7 +276,7 @@ impl SinkError {
     pub(crate) fn query(source: datafusion::error::DataFusionError, what: &str) -> SinkError {
         SinkError::Query {
             what: what.to_string(),
-            source: Box::new(source),
+            error: Box::new(source),
         }
     }
 }

@@ -28,7 +28,7 @@ mod worker;
 
 use std::time::Duration;
 
-use chrono::Utc;
+use chrono::{DateTime, Utc};
 use prometheus::{IntCounterVec, IntGaugeVec, Opts, Registry};
 use vigil_schemas::{Alert, Event, Incident};
 
@@ -184,63 +184,43 @@ impl SiemForwarder {
     /// Queues alerts on every output (HEC: Detection Finding, sourcetype `vigil:alert`; syslog: CEF,
     /// MSGID `alert`). Never blocks on the network.
     pub fn send_alerts(&self, alerts: &[Alert]) {
-        if let Some((output, s)) = &self.hec {
-            output.push(
-                alerts
-                    .iter()
-                    .map(|a| {
-                        hec_event(
-                            a.to_ocsf(),
-                            a.time,
-                            "vigil:alert",
-                            &s.host,
-                            s.index.as_deref(),
-                        )
-                        .to_string()
-                        .into_bytes()
-                    })
-                    .collect(),
-            );
-        }
-        if let Some((output, s)) = &self.syslog {
-            let now = Utc::now();
-            output.push(
-                alerts
-                    .iter()
-                    .map(|a| {
-                        let sev = cef::syslog_severity(&a.severity);
-                        let msg = cef::syslog_message(
-                            s.facility,
-                            sev,
-                            now,
-                            &s.hostname,
-                            "alert",
-                            &alert_cef(a),
-                        );
-                        cef::octet_frame(&msg)
-                    })
-                    .collect(),
-            );
-        }
+        self.send_findings(alerts, "alert", |a| {
+            (a.to_ocsf(), a.time, a.severity.as_str(), alert_cef(a))
+        });
     }
 
     /// Queues incidents on every output (HEC: Detection Finding, sourcetype `vigil:incident`; syslog:
     /// CEF, MSGID `incident`).
     pub fn send_incidents(&self, incidents: &[Incident]) {
+        self.send_findings(incidents, "incident", |i| {
+            (
+                i.to_ocsf(),
+                i.last_time,
+                i.severity.as_str(),
+                incident_cef(i),
+            )
+        });
+    }
+
+    /// Queues alerts or incidents (`kind`) on both outputs; `render` gives a record's OCSF object,
+    /// time, severity and CEF line. Each output renders a record whole and keeps its part: alerts are
+    /// few, and one renderer keeps the two outputs from drifting apart.
+    fn send_findings<T>(
+        &self,
+        items: &[T],
+        kind: &str,
+        render: impl Fn(&T) -> (serde_json::Value, DateTime<Utc>, &str, String),
+    ) {
         if let Some((output, s)) = &self.hec {
+            let sourcetype = format!("vigil:{kind}");
             output.push(
-                incidents
+                items
                     .iter()
-                    .map(|i| {
-                        hec_event(
-                            i.to_ocsf(),
-                            i.last_time,
-                            "vigil:incident",
-                            &s.host,
-                            s.index.as_deref(),
-                        )
-                        .to_string()
-                        .into_bytes()
+                    .map(|item| {
+                        let (ocsf, time, _, _) = render(item);
+                        hec_event(ocsf, time, &sourcetype, &s.host, s.index.as_deref())
+                            .to_string()
+                            .into_bytes()
                     })
                     .collect(),
             );
@@ -248,18 +228,13 @@ impl SiemForwarder {
         if let Some((output, s)) = &self.syslog {
             let now = Utc::now();
             output.push(
-                incidents
+                items
                     .iter()
-                    .map(|i| {
-                        let sev = cef::syslog_severity(&i.severity);
-                        let msg = cef::syslog_message(
-                            s.facility,
-                            sev,
-                            now,
-                            &s.hostname,
-                            "incident",
-                            &incident_cef(i),
-                        );
+                    .map(|item| {
+                        let (_, _, severity, cef) = render(item);
+                        let sev = cef::syslog_severity(severity);
+                        let msg =
+                            cef::syslog_message(s.facility, sev, now, &s.hostname, kind, &cef);
                         cef::octet_frame(&msg)
                     })
                     .collect(),
