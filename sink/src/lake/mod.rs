@@ -56,6 +56,20 @@ impl Default for LakeConfig {
     }
 }
 
+impl LakeConfig {
+    /// The Parquet settings of every lake file: zstd at `zstd_level`, `row_group_rows` rows per row
+    /// group, page-level statistics.
+    pub fn writer_properties(&self) -> Result<WriterProperties, SinkError> {
+        let level = ZstdLevel::try_new(self.zstd_level)?;
+        Ok(WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
+            .set_max_row_group_size(self.row_group_rows.max(1))
+            .set_statistics_enabled(EnabledStatistics::Page)
+            .set_created_by(format!("vigil {}", env!("CARGO_PKG_VERSION")))
+            .build())
+    }
+}
+
 /// A file the lake made visible.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct WrittenFile {
@@ -156,13 +170,7 @@ impl LakeWriter {
     ) -> Result<LakeWriter, SinkError> {
         let root = root.into();
         std::fs::create_dir_all(&root).map_err(|e| SinkError::io(&root, e))?;
-        let level = ZstdLevel::try_new(config.zstd_level)?;
-        let properties = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(level))
-            .set_max_row_group_size(config.row_group_rows.max(1))
-            .set_statistics_enabled(EnabledStatistics::Page)
-            .set_created_by(format!("vigil {}", env!("CARGO_PKG_VERSION")))
-            .build();
+        let properties = config.writer_properties()?;
         Ok(LakeWriter {
             root,
             run_id: run_id.into(),

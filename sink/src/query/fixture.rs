@@ -9,8 +9,6 @@ use std::path::{Path, PathBuf};
 use arrow_array::RecordBatch;
 use chrono::{DateTime, TimeZone, Utc};
 use parquet::arrow::ArrowWriter;
-use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use vigil_schemas::arrow::events_to_batch;
 use vigil_schemas::arrow_records::{alerts_to_batch, incidents_to_batch, provider_of_identity_key};
 use vigil_schemas::{
@@ -18,7 +16,7 @@ use vigil_schemas::{
     OutcomeStatus, Provider, RawRef, Resource, SourceEndpoint,
 };
 
-use crate::SinkError;
+use crate::{LakeConfig, SinkError};
 
 use super::PARTITION_COLUMNS;
 
@@ -56,11 +54,12 @@ pub fn write_batch_with(
         .map(|(i, _)| i)
         .collect();
     let batch = batch.project(&keep)?;
-    let properties = WriterProperties::builder()
-        .set_compression(Compression::ZSTD(ZstdLevel::try_new(1)?))
-        .set_statistics_enabled(EnabledStatistics::Page)
-        .set_max_row_group_size(row_group_rows)
-        .build();
+    // The lake writer's own settings, so fixtures and the benchmark lake read like a real lake.
+    let properties = LakeConfig {
+        row_group_rows,
+        ..LakeConfig::default()
+    }
+    .writer_properties()?;
     let path = dir.join(format!("{name}.parquet"));
     let tmp = dir.join(format!(".{name}.parquet.tmp"));
     let file = fs::File::create(&tmp).map_err(|e| SinkError::io(&tmp, e))?;
