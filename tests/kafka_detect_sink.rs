@@ -297,6 +297,28 @@ impl Topics {
     }
 }
 
+/// The `alert_id`s of the lake's alerts table, sorted, as pyarrow reads them.
+fn parquet_alert_ids(lake: &Path) -> Vec<String> {
+    let script = r#"
+import json, sys, os
+import pyarrow.dataset as ds
+table = ds.dataset(os.path.join(sys.argv[1], "table=alerts"), format="parquet", partitioning="hive")
+print(json.dumps(sorted(table.to_table(columns=["alert_id"]).column("alert_id").to_pylist())))
+"#;
+    let out = std::process::Command::new("python3")
+        .arg("-c")
+        .arg(script)
+        .arg(lake)
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "pyarrow: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap()
+}
+
 fn jsonl_lines(dir: &Path) -> Vec<serde_json::Value> {
     let mut out = Vec::new();
     for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
@@ -400,6 +422,8 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
         &[
             ("u001".into(), serde_json::to_vec(&alert).unwrap()),
             ("u001".into(), serde_json::to_vec(&alert2).unwrap()),
+            // Redelivered: written once, to the lake and the feed, and delivered once.
+            ("u001".into(), serde_json::to_vec(&alert).unwrap()),
         ],
     );
     let letter = DeadLetter::new("invalid_json", "bad", "upstream", 0, b"{x", 1024);
@@ -413,8 +437,10 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
         s.metric("vigil_sink_messages_consumed_total", &events_label) >= (2 * N + 2) as f64
             && s.metric("vigil_sink_duplicates_dropped_total", "") >= N as f64
             && s.metric("vigil_sink_alerts_written_total", "") >= 2.0
+            && s.metric("vigil_sink_alert_duplicates_dropped_total", "") >= 1.0
             && s.metric("vigil_sink_dead_letters_written_total", "") >= 3.0
     });
+    assert_eq!(sink.metric("vigil_sink_alerts_written_total", ""), 2.0);
     assert_eq!(sink.metric("vigil_sink_events_written_total", ""), N as f64);
     assert_eq!(
         sink.metric("vigil_sink_duplicates_dropped_total", ""),
@@ -448,6 +474,11 @@ fn sink_writes_each_event_exactly_once_across_redelivery_and_restart() {
         .collect();
     ids.sort();
     assert_eq!(ids, vec!["a-1", "a-2"]);
+    assert_eq!(
+        parquet_alert_ids(&lake),
+        vec!["a-1", "a-2"],
+        "the alerts table"
+    );
     let mut delivered = receiver.verified_ids();
     delivered.sort();
     assert_eq!(
