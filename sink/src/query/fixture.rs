@@ -8,7 +8,6 @@ use std::path::{Path, PathBuf};
 
 use arrow_array::RecordBatch;
 use chrono::{DateTime, TimeZone, Utc};
-use parquet::arrow::ArrowWriter;
 use vigil_schemas::arrow::events_to_batch;
 use vigil_schemas::arrow_records::{alerts_to_batch, incidents_to_batch, provider_of_identity_key};
 use vigil_schemas::{
@@ -16,6 +15,7 @@ use vigil_schemas::{
     OutcomeStatus, Provider, RawRef, Resource, SourceEndpoint,
 };
 
+use crate::lake::{Partition, Table, write_atomically};
 use crate::{LakeConfig, SinkError};
 
 use super::PARTITION_COLUMNS;
@@ -23,12 +23,14 @@ use super::PARTITION_COLUMNS;
 /// Row group size of fixture files; small enough that statistics pruning shows on small lakes.
 pub const ROW_GROUP_ROWS: usize = 8 * 1024;
 
-/// The folder of one partition.
-pub fn partition_dir(root: &Path, table: &str, provider: &str, time: DateTime<Utc>) -> PathBuf {
-    root.join(format!("table={table}"))
-        .join(format!("provider={provider}"))
-        .join(format!("date={}", time.format("%Y-%m-%d")))
-        .join(format!("hour={}", time.format("%H")))
+/// The folder of one partition, as the lake writer names it.
+pub fn partition_dir(
+    root: &Path,
+    table: Table,
+    provider: &'static str,
+    time: DateTime<Utc>,
+) -> PathBuf {
+    Partition::new(table, provider, time).dir(root)
 }
 
 /// Writes `batch` (its partition columns dropped) as `<dir>/<name>.parquet`, zstd, with page
@@ -61,12 +63,7 @@ pub fn write_batch_with(
     }
     .writer_properties()?;
     let path = dir.join(format!("{name}.parquet"));
-    let tmp = dir.join(format!(".{name}.parquet.tmp"));
-    let file = fs::File::create(&tmp).map_err(|e| SinkError::io(&tmp, e))?;
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties))?;
-    writer.write(&batch)?;
-    writer.close()?;
-    fs::rename(&tmp, &path).map_err(|e| SinkError::io(&path, e))?;
+    write_atomically(&path, &batch, properties)?;
     Ok(path)
 }
 
@@ -84,7 +81,7 @@ pub fn write_events_with(
 ) -> Result<usize, SinkError> {
     let mut groups: BTreeMap<PathBuf, Vec<Event>> = BTreeMap::new();
     for e in events {
-        let dir = partition_dir(root, "events", e.provider.as_str(), e.event_time);
+        let dir = partition_dir(root, Table::Events, e.provider.as_str(), e.event_time);
         groups.entry(dir).or_default().push(e.clone());
     }
     for (dir, mut group) in groups.iter_mut().map(|(d, g)| (d, std::mem::take(g))) {
@@ -102,7 +99,7 @@ pub fn write_alerts(root: &Path, name: &str, alerts: &[Alert]) -> Result<usize, 
     for a in alerts {
         let provider = provider_of_identity_key(&a.identity_key).map_or("unknown", |p| p.as_str());
         groups
-            .entry(partition_dir(root, "alerts", provider, a.time))
+            .entry(partition_dir(root, Table::Alerts, provider, a.time))
             .or_default()
             .push(a.clone());
     }
@@ -122,7 +119,7 @@ pub fn write_incidents(
     for i in incidents {
         let provider = provider_of_identity_key(&i.identity_key).map_or("unknown", |p| p.as_str());
         groups
-            .entry(partition_dir(root, "incidents", provider, i.last_time))
+            .entry(partition_dir(root, Table::Incidents, provider, i.last_time))
             .or_default()
             .push(i.clone());
     }
