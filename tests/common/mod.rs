@@ -127,33 +127,17 @@ pub struct Broker {
 
 impl Broker {
     pub fn start() -> Broker {
-        let bin = tansu_binary();
         let mut last_log = String::new();
         // A port picked free can be taken before Tansu binds it; try a few.
         for _ in 0..3 {
             let port = free_port();
             let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("temp dir: {e}"));
-            let log = std::fs::File::create(dir.path().join("tansu.log"))
-                .unwrap_or_else(|e| panic!("tansu log: {e}"));
-            let log2 = log.try_clone().unwrap_or_else(|e| panic!("tansu log: {e}"));
-            let listener = format!("tcp://127.0.0.1:{port}");
-            // Tansu resolves sqlite:// paths against its working directory.
-            let child = Command::new(&bin)
-                .arg("broker")
-                .arg("--listener-url")
-                .arg(&listener)
-                .arg("--advertised-listener-url")
-                .arg(&listener)
-                .arg("--storage-engine")
-                .arg("sqlite://tansu.db")
-                .current_dir(dir.path())
-                .stdin(Stdio::null())
-                .stdout(log)
-                .stderr(log2)
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()));
+            let child = spawn_tansu(dir.path(), port);
             let mut broker = Broker { child, port, dir };
-            match broker.wait_ready(std::time::Duration::from_secs(30)) {
+            match broker
+                .wait_ready(std::time::Duration::from_secs(30))
+                .and_then(|()| broker.index_headers())
+            {
                 Ok(()) => return broker,
                 Err(e) => {
                     last_log = format!("{e}; log:\n{}", broker.log());
@@ -191,28 +175,36 @@ impl Broker {
         let _ = self.child.kill();
         let _ = self.child.wait();
         std::thread::sleep(down_for);
-        let log = std::fs::OpenOptions::new()
-            .append(true)
-            .open(self.dir.path().join("tansu.log"))
-            .unwrap_or_else(|e| panic!("tansu log: {e}"));
-        let log2 = log.try_clone().unwrap_or_else(|e| panic!("tansu log: {e}"));
-        let listener = format!("tcp://127.0.0.1:{}", self.port);
-        self.child = Command::new(tansu_binary())
-            .arg("broker")
-            .arg("--listener-url")
-            .arg(&listener)
-            .arg("--advertised-listener-url")
-            .arg(&listener)
-            .arg("--storage-engine")
-            .arg("sqlite://tansu.db")
-            .current_dir(self.dir.path())
-            .stdin(Stdio::null())
-            .stdout(log)
-            .stderr(log2)
-            .spawn()
-            .unwrap_or_else(|e| panic!("cannot restart tansu: {e}"));
+        self.child = spawn_tansu(self.dir.path(), self.port);
         if let Err(e) = self.wait_ready(std::time::Duration::from_secs(30)) {
             panic!("tansu did not come back: {e}; log:\n{}", self.log());
+        }
+    }
+
+    /// Tansu 0.6's SQLite schema has no index on its `header` table, and its fetch looks up each
+    /// record's headers: every fetched record scans every header ever stored, so consumption slows
+    /// quadratically (under a 98k-message backlog: ~100 records/s, heartbeats unanswered, endless
+    /// rebalances). This adds the missing index, as `deploy/scripts/tansu.sh start` does.
+    fn index_headers(&self) -> Result<(), String> {
+        let out = Command::new("python3")
+            .arg("-c")
+            .arg(
+                "import sqlite3, sys\n\
+                 db = sqlite3.connect(sys.argv[1], timeout=30)\n\
+                 db.execute('create index if not exists header_topition_offset \
+                 on header (topition, offset_id)')\n\
+                 db.commit()\n",
+            )
+            .arg(self.dir.path().join("tansu.db"))
+            .output()
+            .map_err(|e| format!("python3: {e}"))?;
+        if out.status.success() {
+            Ok(())
+        } else {
+            Err(format!(
+                "cannot index Tansu's header table: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ))
         }
     }
 
@@ -254,6 +246,33 @@ impl Drop for Broker {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// Starts `tansu broker` on 127.0.0.1:`port`, working in `dir` and appending to `dir/tansu.log`.
+fn spawn_tansu(dir: &Path, port: u16) -> std::process::Child {
+    let log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(dir.join("tansu.log"))
+        .unwrap_or_else(|e| panic!("tansu log: {e}"));
+    let log2 = log.try_clone().unwrap_or_else(|e| panic!("tansu log: {e}"));
+    let listener = format!("tcp://127.0.0.1:{port}");
+    let bin = tansu_binary();
+    Command::new(&bin)
+        .arg("broker")
+        .arg("--listener-url")
+        .arg(&listener)
+        .arg("--advertised-listener-url")
+        .arg(&listener)
+        .arg("--storage-engine")
+        // Tansu resolves sqlite:// paths against its working directory.
+        .arg("sqlite://tansu.db")
+        .current_dir(dir)
+        .stdin(Stdio::null())
+        .stdout(log)
+        .stderr(log2)
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {}: {e}", bin.display()))
 }
 
 /// The installed `tansu`: on PATH, else in cargo's bin folder. Panics with how to install it.
