@@ -111,6 +111,10 @@ pub(crate) struct ServicesSection {
     pub(crate) sink_flush_seconds: u64,
     /// ...or when this many events are buffered.
     pub(crate) sink_flush_events: usize,
+    /// After a Kafka failure a service cannot ride out (the broker refused a message for good, as
+    /// during a broker restart), it drains, commits what is settled and starts itself again after
+    /// a backoff (1 s doubling to 30 s). `false`: it exits non-zero, for an external supervisor.
+    pub(crate) restart_on_failure: bool,
 }
 
 impl Default for ServicesSection {
@@ -126,6 +130,7 @@ impl Default for ServicesSection {
             checkpoint_interval_seconds: 10,
             sink_flush_seconds: 5,
             sink_flush_events: 50_000,
+            restart_on_failure: true,
         }
     }
 }

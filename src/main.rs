@@ -146,6 +146,10 @@ fn main() -> ExitCode {
     match execute(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
+            let e = match e.downcast_ref::<services::restart::Restart>() {
+                Some(restart) => services::restart::exec_again(restart),
+                None => e,
+            };
             eprintln!("error: {e:#}");
             ExitCode::FAILURE
         }

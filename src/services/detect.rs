@@ -116,6 +116,7 @@ pub(crate) fn execute(args: DetectArgs, config: &Config) -> anyhow::Result<()> {
     tracing::info!(topic = %topic, group = %kafka.detect_group, detector = ?args.detector, "detect service started");
 
     let interval = Duration::from_secs(config.services.checkpoint_interval_seconds.max(1));
+    let started = Instant::now();
     let result = consume(&consumer, &core, &health, &metrics, &topic, interval);
 
     // Whatever stopped the loop, a failed service must not checkpoint or commit past what is durable:
@@ -133,7 +134,19 @@ pub(crate) fn execute(args: DetectArgs, config: &Config) -> anyhow::Result<()> {
         // Closing would run the revoke callback, which checkpoints: skip it and let the group time out.
         std::mem::forget(consumer);
     }
+    let restart = match &result {
+        Ok(()) => Ok(()),
+        Err(e) => super::restart::after_failure(
+            &format!("{e:#}"),
+            config.services.restart_on_failure,
+            started,
+            // The consumer was abandoned without leaving its group: wait out its session.
+            super::kafka::SESSION_TIMEOUT + Duration::from_secs(2),
+            &health,
+        ),
+    };
     runtime.shutdown_timeout(Duration::from_secs(2));
+    restart?;
     result
 }
 

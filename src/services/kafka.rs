@@ -31,6 +31,10 @@ pub(crate) fn producer_config(kafka: &KafkaSection) -> ClientConfig {
     c
 }
 
+/// How long the group waits for a consumer that stopped heartbeating before it gives its partitions to
+/// others.
+pub(crate) const SESSION_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// A consumer's settings: offsets are stored by the service only once the output of a message is
 /// durable, and committed in the background.
 pub(crate) fn consumer_config(kafka: &KafkaSection, group: &str) -> ClientConfig {
@@ -41,8 +45,16 @@ pub(crate) fn consumer_config(kafka: &KafkaSection, group: &str) -> ClientConfig
         .set("enable.auto.commit", "true")
         .set("auto.commit.interval.ms", "1000")
         .set("auto.offset.reset", "earliest")
-        .set("session.timeout.ms", "10000")
-        .set("heartbeat.interval.ms", "1000");
+        .set(
+            "session.timeout.ms",
+            SESSION_TIMEOUT.as_millis().to_string(),
+        )
+        .set("heartbeat.interval.ms", "1000")
+        // Fewer, larger fetches when a stage catches up on a backlog (default 1 MiB): each fetch
+        // costs the broker a lookup from the offset on (for Tansu's SQLite storage, a scan to the
+        // end of the partition); `bench/kafka.sh` moved about 20 % more events/s from a backlog.
+        // Memory stays bounded by librdkafka's `fetch.max.bytes` and `queued.max.messages.kbytes`.
+        .set("max.partition.fetch.bytes", "8388608");
     c
 }
 

@@ -5,10 +5,12 @@
 //! At least once, end to end: consumers never store an offset (`enable.auto.offset.store=false`) before
 //! everything derived from that message is acknowledged by the broker (idempotent producer, `acks=all`)
 //! or durable on disk; stored offsets are committed in the background. On SIGTERM or SIGINT a service
-//! stops taking input, drains, flushes, commits and exits 0.
+//! stops taking input, drains, flushes, commits and exits 0. After a Kafka failure it cannot ride out,
+//! a service drains, commits what is settled and starts itself again ([`restart`]).
 
 pub(crate) mod detect;
 pub(crate) mod ingest;
 pub(crate) mod kafka;
 pub(crate) mod ops;
+pub(crate) mod restart;
 pub(crate) mod sink;

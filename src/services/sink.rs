@@ -107,6 +107,7 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
 
     let flush_every = Duration::from_secs(config.services.sink_flush_seconds.max(1));
     let flush_events = config.services.sink_flush_events.max(1);
+    let started = Instant::now();
     let result = consume(
         &consumer,
         &core,
@@ -129,7 +130,19 @@ pub(crate) fn execute(args: SinkArgs, config: &Config) -> anyhow::Result<()> {
     }
     let outputs = std::mem::take(&mut lock(&core).outputs);
     outputs.shutdown();
+    let restart = match &result {
+        Ok(()) => Ok(()),
+        Err(e) => super::restart::after_failure(
+            &format!("{e:#}"),
+            config.services.restart_on_failure,
+            started,
+            // The consumer was abandoned without leaving its group: wait out its session.
+            super::kafka::SESSION_TIMEOUT + Duration::from_secs(2),
+            &health,
+        ),
+    };
     runtime.shutdown_timeout(Duration::from_secs(2));
+    restart?;
     result
 }
 

@@ -7,10 +7,10 @@
 //! Threads: the raw-topic consumer loop runs on the calling thread, the folder watcher on its own,
 //! and the tokio runtime of `ops::serve` runs the HTTP side (ops routes and push).
 //!
-//! A message that cannot be produced for good (the broker keeps refusing it until
+//! A message that cannot be produced for good (the broker refuses it, or keeps failing until
 //! `message.timeout.ms`) is not skipped: its offset is never stored, the service stops consuming,
-//! stores and commits everything before it, and exits non-zero, so a restart (by the supervisor) reads
-//! it again.
+//! stores and commits everything before it, and starts itself again (or, with
+//! `services.restart_on_failure = false`, exits non-zero), so the next run reads it again.
 
 mod consume;
 mod http;
@@ -142,8 +142,21 @@ pub(crate) fn execute(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
         )?),
         None => None,
     };
+    let started = Instant::now();
     let consumed = consumer.run(&output, &config.ingest, &health, &metrics);
-    // Whatever ended consuming, the other inputs stop too (a fatal produce error ends the process).
+    // The other inputs keep running through the wait: a push answered now is still answered truly.
+    let restart = match &consumed {
+        Ok(()) => Ok(()),
+        Err(reason) => super::restart::after_failure(
+            reason,
+            config.services.restart_on_failure,
+            started,
+            // The raw consumer has left its group (closed after its final commit).
+            Duration::ZERO,
+            &health,
+        ),
+    };
+    // Whatever ended consuming, the other inputs stop too.
     health.stop();
     health.set_ready(false);
     if let Some(handle) = watcher
@@ -162,6 +175,7 @@ pub(crate) fn execute(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
         std::thread::sleep(Duration::from_millis(20));
     }
     runtime.shutdown_timeout(Duration::from_secs(2));
+    restart?;
     match consumed {
         Ok(()) => {
             tracing::info!("vigil ingest stopped cleanly");
