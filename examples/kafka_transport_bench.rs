@@ -1,7 +1,7 @@
 //! The broker's own limit for Vigil's messages, the yardstick of `bench/kafka.sh`: a bare rdkafka
 //! producer and consumer move the JSON of N normalized events (the very messages `vigil ingest` puts
-//! on the events topic: same bytes, same keys, same producer settings) through the broker, with no
-//! Vigil stage in between.
+//! on the events topic: same bytes, same keys, same headers, same producer settings) through the
+//! broker, with no Vigil stage in between.
 //!
 //! Producer and consumer run concurrently (the consumer subscribes first); the end-to-end figure is N
 //! divided by the time from the first send to the last message received. Produce-only time (until the
@@ -9,7 +9,7 @@
 //!
 //! Usage: cargo run --release --example kafka_transport_bench -- BROKERS RAW_NDJSON [TOPIC]
 //! where RAW_NDJSON is `vigil simulate --emit - ...` output (native records; normalized here).
-//! `... -- raw BROKERS RAW_NDJSON` instead puts the native records on the raw topics, paced, as the
+//! `... -- raw BROKERS RAW_NDJSON [TOPIC_PREFIX]` instead puts the native records on the raw topics, paced, as the
 //! input of the Vigil half of `bench/kafka.sh`.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
@@ -20,6 +20,7 @@ use std::time::{Duration, Instant};
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{BaseRecord, DeliveryResult, Producer, ProducerContext, ThreadedProducer};
 use rdkafka::{ClientConfig, ClientContext, Message};
 
@@ -43,11 +44,17 @@ impl ProducerContext for Acks {
     }
 }
 
-/// `raw BROKERS RAW_NDJSON`: produces each native record onto its provider's raw topic
-/// (`vigil.raw.<provider>`) with a producer that never expires a message and holds at most 10,000
+/// `raw BROKERS RAW_NDJSON [PREFIX]`: produces each native record onto its provider's raw topic
+/// (`<PREFIX><provider>`, default `vigil.raw.<provider>`) with a producer that never expires a message and holds at most 10,000
 /// unacknowledged, so a slow broker slows it down instead of failing it. Prints the count.
-fn produce_raw(brokers: &str, raw: &str) {
+fn produce_raw(brokers: &str, raw: &str, prefix: &str) {
     let bytes = std::fs::read(raw).expect("raw records");
+    // As `vigil ingest` would create them; already there when it runs first.
+    let topics: Vec<String> = ["aws", "azure", "gcp"]
+        .iter()
+        .map(|p| format!("{prefix}{p}"))
+        .collect();
+    create_topics(brokers, &topics);
     let producer: ThreadedProducer<Acks> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("enable.idempotence", "true")
@@ -71,7 +78,7 @@ fn produce_raw(brokers: &str, raw: &str) {
             .first()
             .expect("a simulated record normalizes")
             .provider;
-        let topic = format!("vigil.raw.{}", provider.as_str());
+        let topic = format!("{prefix}{}", provider.as_str());
         let mut record: BaseRecord<'_, (), [u8]> = BaseRecord::to(&topic).payload(line);
         loop {
             match producer.send(record) {
@@ -93,14 +100,52 @@ fn produce_raw(brokers: &str, raw: &str) {
     println!("RAW_RECORDS={n}");
 }
 
+/// Creates `topics` with [`PARTITIONS`] partitions; one that exists already is left as it is.
+fn create_topics(brokers: &str, topics: &[String]) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let new: Vec<NewTopic<'_>> = topics
+        .iter()
+        .map(|t| NewTopic::new(t, PARTITIONS, TopicReplication::Fixed(1)))
+        .collect();
+    // Per-topic results: "already exists" is fine, the producer fails loudly on anything else.
+    runtime
+        .block_on(admin.create_topics(
+            &new,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        ))
+        .unwrap();
+}
+
+/// The headers every Vigil message carries (`src/services/kafka.rs`): part of the bytes the broker
+/// stores and serves (Tansu keeps each header as a row of its own).
+fn vigil_headers() -> OwnedHeaders {
+    OwnedHeaders::new()
+        .insert(Header {
+            key: "vigil-schema-version",
+            value: Some(vigil_schemas::SCHEMA_VERSION),
+        })
+        .insert(Header {
+            key: "content-type",
+            value: Some("application/json"),
+        })
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("raw") {
         let (Some(brokers), Some(raw)) = (args.get(2), args.get(3)) else {
-            eprintln!("usage: kafka_transport_bench raw BROKERS RAW_NDJSON");
+            eprintln!("usage: kafka_transport_bench raw BROKERS RAW_NDJSON [TOPIC_PREFIX]");
             std::process::exit(2);
         };
-        produce_raw(brokers, raw);
+        let prefix = args.get(4).map_or("vigil.raw.", String::as_str);
+        produce_raw(brokers, raw, prefix);
         return;
     }
     let (Some(brokers), Some(raw)) = (args.get(1), args.get(2)) else {
@@ -133,24 +178,7 @@ fn main() {
     let n = messages.len();
     let total_bytes: usize = messages.iter().map(|(_, v)| v.len()).sum();
 
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .unwrap();
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime
-        .block_on(admin.create_topics(
-            &[NewTopic::new(
-                &topic,
-                PARTITIONS,
-                TopicReplication::Fixed(1),
-            )],
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        ))
-        .unwrap();
+    create_topics(brokers, std::slice::from_ref(&topic));
 
     // The consumer: like the services' (a group, manual offset store is irrelevant here: nothing is
     // stored), polling on its own thread.
@@ -159,6 +187,8 @@ fn main() {
         .set("group.id", format!("{topic}-reader"))
         .set("auto.offset.reset", "earliest")
         .set("enable.auto.commit", "true")
+        // The services' fetch size (`src/services/kafka.rs`).
+        .set("max.partition.fetch.bytes", "8388608")
         .create()
         .unwrap();
     consumer.subscribe(&[&topic]).unwrap();
@@ -214,7 +244,10 @@ fn main() {
     let started = Instant::now();
     start_tx.send(started).unwrap();
     for (key, value) in &messages {
-        let mut record = BaseRecord::to(&topic).key(key).payload(value);
+        let mut record = BaseRecord::to(&topic)
+            .key(key)
+            .payload(value)
+            .headers(vigil_headers());
         loop {
             match producer.send(record) {
                 Ok(()) => break,
