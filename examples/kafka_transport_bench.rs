@@ -79,16 +79,7 @@ fn produce_raw(brokers: &str, raw: &str, prefix: &str) {
             .expect("a simulated record normalizes")
             .provider;
         let topic = format!("{prefix}{}", provider.as_str());
-        let mut record: BaseRecord<'_, (), [u8]> = BaseRecord::to(&topic).payload(line);
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
+        send_retrying(&producer, BaseRecord::<str, [u8]>::to(&topic).payload(line));
         n += 1;
     }
     producer.flush(Duration::from_secs(1800)).unwrap();
@@ -98,6 +89,22 @@ fn produce_raw(brokers: &str, raw: &str, prefix: &str) {
         "deliveries failed"
     );
     println!("RAW_RECORDS={n}");
+}
+
+/// Hands `record` to the producer, waiting while its queue is full.
+fn send_retrying<K: rdkafka::message::ToBytes + ?Sized>(
+    producer: &ThreadedProducer<Acks>,
+    mut record: BaseRecord<'_, K, [u8]>,
+) {
+    loop {
+        match producer.send(record) {
+            Ok(()) => return,
+            Err((_, back)) => {
+                record = back;
+                std::thread::sleep(Duration::from_millis(1));
+            }
+        }
+    }
 }
 
 /// Creates `topics` with [`PARTITIONS`] partitions; one that exists already is left as it is.
@@ -244,19 +251,13 @@ fn main() {
     let started = Instant::now();
     start_tx.send(started).unwrap();
     for (key, value) in &messages {
-        let mut record = BaseRecord::to(&topic)
-            .key(key)
-            .payload(value)
-            .headers(vigil_headers());
-        loop {
-            match producer.send(record) {
-                Ok(()) => break,
-                Err((_, back)) => {
-                    record = back;
-                    std::thread::sleep(Duration::from_millis(1));
-                }
-            }
-        }
+        send_retrying(
+            &producer,
+            BaseRecord::<str, [u8]>::to(&topic)
+                .key(key.as_str())
+                .payload(value.as_slice())
+                .headers(vigil_headers()),
+        );
     }
     producer.flush(Duration::from_secs(300)).unwrap();
     let produced = started.elapsed();

@@ -134,17 +134,12 @@ pub(crate) fn execute(args: DetectArgs, config: &Config) -> anyhow::Result<()> {
         // Closing would run the revoke callback, which checkpoints: skip it and let the group time out.
         std::mem::forget(consumer);
     }
-    let restart = match &result {
-        Ok(()) => Ok(()),
-        Err(e) => super::restart::after_failure(
-            &format!("{e:#}"),
-            config.services.restart_on_failure,
-            started,
-            // The consumer was abandoned without leaving its group: wait out its session.
-            super::kafka::SESSION_TIMEOUT + Duration::from_secs(2),
-            &health,
-        ),
-    };
+    let restart = super::restart::after_abandoned_consumer(
+        &result,
+        config.services.restart_on_failure,
+        started,
+        &health,
+    );
     runtime.shutdown_timeout(Duration::from_secs(2));
     restart?;
     result

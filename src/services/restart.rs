@@ -11,6 +11,7 @@
 
 use std::time::{Duration, Instant};
 
+use super::kafka::SESSION_TIMEOUT;
 use super::ops::Health;
 
 /// How many restarts in a row came before this run, handed to the next process.
@@ -90,6 +91,27 @@ pub(crate) fn after_failure(
         reason: reason.to_string(),
         attempt,
     })
+}
+
+/// [`after_failure`] for a service that abandoned its consumer without leaving the group (closing
+/// would run its revocation callback, which checkpoints or flushes: nothing more may be written
+/// after a failure), so it waits out the consumer session.
+pub(crate) fn after_abandoned_consumer(
+    result: &anyhow::Result<()>,
+    enabled: bool,
+    started: Instant,
+    health: &Health,
+) -> Result<(), Restart> {
+    match result {
+        Ok(()) => Ok(()),
+        Err(e) => after_failure(
+            &format!("{e:#}"),
+            enabled,
+            started,
+            SESSION_TIMEOUT + Duration::from_secs(2),
+            health,
+        ),
+    }
 }
 
 /// Replaces this process with a fresh run of the same command line. Returns only if that fails.
