@@ -151,7 +151,7 @@ pub(crate) fn execute(args: IngestArgs, config: &Config) -> anyhow::Result<()> {
             reason,
             config.services.restart_on_failure,
             started,
-            // The raw consumer has left its group (closed after its final commit).
+            // The raw consumer leaves its group when dropped, before the restart.
             Duration::ZERO,
             &health,
         ),
