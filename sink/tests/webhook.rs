@@ -71,11 +71,18 @@ fn every_alert_arrives_exactly_once_across_an_outage_and_a_restart() -> TestResu
         "still pending: {}",
         delivery.pending()
     );
-    let depth = metric(
-        &registry,
-        "vigil_webhook_spool_depth",
-        &[("endpoint", &format!("127.0.0.1:{port}"))],
-    );
+    // The worker sets the gauge just after it removes a delivered message's file, so it may trail
+    // `pending()` (which counts the files) for a moment.
+    let endpoint = format!("127.0.0.1:{port}");
+    let depth_of = || {
+        metric(
+            &registry,
+            "vigil_webhook_spool_depth",
+            &[("endpoint", endpoint.as_str())],
+        )
+    };
+    wait_until(Duration::from_secs(10), || depth_of() == 0.0);
+    let depth = depth_of();
     delivery.shutdown();
 
     let verified = receiver.verified_ids();
